@@ -1,0 +1,402 @@
+//! `ActorRef<A>`: the typed, cloneable handle users hold.
+
+use std::fmt;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+use tokio::time::Instant;
+
+use crate::actor::Actor;
+use crate::cell::{ActorCell, PushError};
+use crate::context::current_id;
+use crate::error::{CallError, StopError, TrySendError};
+use crate::exit::ExitReason;
+use crate::handler::{Call, Cast, Info};
+use crate::mailbox::{CallEnvelope, CastEnvelope, InfoEnvelope};
+use crate::pid::{ActorId, Pid};
+use crate::system::{ActorInfo, Status};
+use crate::timer::{self, TimerRef};
+
+/// The default call timeout, as in `GenServer.call/2`: 5 seconds.
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A typed reference to a running (or dead) actor of type `A`.
+///
+/// Cheap to clone (one `Arc`), `Send` and `Sync`. The message methods are checked at compile
+/// time: `call(M)` needs `A: Call<M>` and returns that impl's reply type, `cast(M)` needs
+/// `A: Cast<M>`, `send_info(M)` needs `A: Info<M>`.
+///
+/// Holding a reference does not keep the actor running, and an actor does not stop when its
+/// references are dropped: like an Erlang process, it runs until it stops or is stopped.
+///
+/// # Examples
+///
+/// ```
+/// use actor_core::{Actor, Call, CallReply, Cast, Context, Flow, InitError};
+///
+/// struct Counter(u64);
+/// struct Inc;
+/// struct Get;
+///
+/// impl Actor for Counter {
+///     type Args = ();
+///     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, InitError> { Ok(Counter(0)) }
+/// }
+/// impl Cast<Inc> for Counter {
+///     async fn handle_cast(&mut self, _: Inc, _: &mut Context<Self>) -> Flow { self.0 += 1; Flow::Ok }
+/// }
+/// impl Call<Get> for Counter {
+///     type Reply = u64;
+///     async fn handle_call(&mut self, _: Get, _: &mut Context<Self>) -> CallReply<u64> { CallReply::Reply(self.0) }
+/// }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let counter = Counter::start(()).await.unwrap();
+/// let other = counter.clone();
+/// other.cast(Inc);
+/// other.cast(Inc);
+/// assert_eq!(counter.call(Get).await.unwrap(), 2);
+/// # }
+/// ```
+pub struct ActorRef<A: Actor> {
+    pub(crate) cell: Arc<ActorCell<A>>,
+}
+
+impl<A: Actor> ActorRef<A> {
+    /// The actor's id.
+    pub fn id(&self) -> ActorId {
+        self.cell.core.id
+    }
+
+    /// The untyped pid, for links, monitors, exit signals and registries.
+    pub fn pid(&self) -> Pid {
+        self.cell.pid()
+    }
+
+    /// `true` until the actor has fully terminated.
+    pub fn is_alive(&self) -> bool {
+        !self.cell.core.is_dead()
+    }
+
+    /// The actor's lifecycle status.
+    pub fn status(&self) -> Status {
+        self.cell.core.status()
+    }
+
+    /// Messages queued and not yet taken by the actor.
+    pub fn mailbox_len(&self) -> usize {
+        self.cell.core.mailbox_len()
+    }
+
+    /// A snapshot of the actor's state, for observers and tests.
+    pub fn info(&self) -> ActorInfo {
+        self.cell.core.info()
+    }
+
+    /// A reference that does not keep the actor's record alive.
+    pub fn downgrade(&self) -> WeakActorRef<A> {
+        WeakActorRef {
+            cell: Arc::downgrade(&self.cell),
+        }
+    }
+
+    /// Calls the actor with the default timeout of 5 s: `GenServer.call/2`.
+    ///
+    /// # Errors
+    ///
+    /// One flat [`CallError`]: `NoProc(msg)` if the actor is dead (nothing was sent),
+    /// `CallingSelf(msg)` if an actor calls itself, `Timeout` if no reply came in time (a late
+    /// reply is dropped, never delivered), or `Exit(reason)` if the actor exited before
+    /// replying. The caller never hangs on a dead actor.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future does not withdraw the request: the actor still handles it, and its
+    /// reply is dropped.
+    pub async fn call<M>(&self, msg: M) -> Result<A::Reply, CallError<M>>
+    where
+        A: Call<M>,
+        M: Send + 'static,
+    {
+        self.call_timeout(msg, DEFAULT_CALL_TIMEOUT).await
+    }
+
+    /// Calls the actor, waiting at most `timeout` for the reply: `GenServer.call/3`. Use
+    /// `Duration::MAX` to wait forever (`:infinity`).
+    ///
+    /// # Errors
+    ///
+    /// As [`call`](Self::call).
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`call`](Self::call).
+    pub async fn call_timeout<M>(&self, msg: M, timeout: Duration) -> Result<A::Reply, CallError<M>>
+    where
+        A: Call<M>,
+        M: Send + 'static,
+    {
+        if current_id() == Some(self.id()) {
+            return Err(CallError::CallingSelf(msg));
+        }
+        let deadline = Instant::now().checked_add(timeout);
+        let (tx, rx) = oneshot::channel();
+        if let Err(PushError::Closed(env) | PushError::Full(env)) =
+            self.cell.push_msg(CallEnvelope::new(msg, tx), false)
+        {
+            return match env.into_msg() {
+                Some(msg) => Err(CallError::NoProc(msg)),
+                None => Err(CallError::Timeout),
+            };
+        }
+        let core = &self.cell.core;
+        let outcome = match deadline {
+            Some(deadline) => tokio::time::timeout_at(deadline, rx).await,
+            None => Ok(rx.await),
+        };
+        match outcome {
+            Ok(Ok(reply)) => Ok(reply),
+            // The reply slot was dropped unanswered: the actor died before replying, or the
+            // handler dropped a deferred reply. Like OTP's monitor, wait for the exit until
+            // the deadline.
+            Ok(Err(_)) => {
+                let exited = match deadline {
+                    Some(deadline) => tokio::time::timeout_at(deadline, core.wait_exit())
+                        .await
+                        .ok(),
+                    None => Some(core.wait_exit().await),
+                };
+                exited.map_or(Err(CallError::Timeout), |reason| {
+                    Err(CallError::Exit(reason))
+                })
+            }
+            Err(_) => Err(CallError::Timeout),
+        }
+    }
+
+    /// Casts `msg`: `GenServer.cast/2`. Never blocks and never fails; a cast to a dead actor
+    /// is dropped silently (R-GS-10). On a bounded mailbox the bound is not applied (nothing
+    /// is lost); use [`try_cast`](Self::try_cast) for back-pressure.
+    pub fn cast<M>(&self, msg: M)
+    where
+        A: Cast<M>,
+        M: Send + 'static,
+    {
+        let _ = self.cell.push_msg(CastEnvelope(msg), false);
+    }
+
+    /// Casts `msg` if the mailbox has room.
+    ///
+    /// # Errors
+    ///
+    /// [`TrySendError::Full`] when a bounded mailbox is full, [`TrySendError::Closed`] when the
+    /// actor is dead; both hand the message back.
+    pub fn try_cast<M>(&self, msg: M) -> Result<(), TrySendError<M>>
+    where
+        A: Cast<M>,
+        M: Send + 'static,
+    {
+        self.cell
+            .push_msg(CastEnvelope(msg), true)
+            .map_err(|e| match e {
+                PushError::Full(CastEnvelope(m)) => TrySendError::Full(m),
+                PushError::Closed(CastEnvelope(m)) => TrySendError::Closed(m),
+            })
+    }
+
+    /// Sends `msg` to the actor's [`Info<M>`] handler: `Kernel.send/2`. Never blocks, never
+    /// fails; dropped silently if the actor is dead.
+    pub fn send_info<M>(&self, msg: M)
+    where
+        A: Info<M>,
+        M: Send + 'static,
+    {
+        let _ = self.cell.push_msg(InfoEnvelope(msg), false);
+    }
+
+    /// Sends `msg` to the [`Info<M>`] handler if the mailbox has room.
+    ///
+    /// # Errors
+    ///
+    /// As [`try_cast`](Self::try_cast).
+    pub fn try_send_info<M>(&self, msg: M) -> Result<(), TrySendError<M>>
+    where
+        A: Info<M>,
+        M: Send + 'static,
+    {
+        self.cell
+            .push_msg(InfoEnvelope(msg), true)
+            .map_err(|e| match e {
+                PushError::Full(InfoEnvelope(m)) => TrySendError::Full(m),
+                PushError::Closed(InfoEnvelope(m)) => TrySendError::Closed(m),
+            })
+    }
+
+    /// Stops the actor and waits for it to exit: `GenServer.stop/3` with an infinite
+    /// timeout. The stop is handled in mailbox order; `terminate` runs with `reason` whether
+    /// or not the actor traps exits.
+    ///
+    /// # Errors
+    ///
+    /// `NoProc` if the actor is dead, `CallingSelf` if an actor stops itself this way (use
+    /// [`Context::stop`](crate::Context::stop)), `Exit(other)` if it exited with another
+    /// reason (for example `terminate` panicked).
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future does not withdraw the stop.
+    pub async fn stop(&self, reason: ExitReason) -> Result<(), StopError> {
+        self.pid().stop_timeout(reason, Duration::MAX).await
+    }
+
+    /// As [`stop`](Self::stop), waiting at most `timeout`.
+    ///
+    /// # Errors
+    ///
+    /// As [`stop`](Self::stop), plus `Timeout`.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`stop`](Self::stop).
+    pub async fn stop_timeout(
+        &self,
+        reason: ExitReason,
+        timeout: Duration,
+    ) -> Result<(), StopError> {
+        self.pid().stop_timeout(reason, timeout).await
+    }
+
+    /// Sends `msg` to the actor's [`Info<M>`] handler after `after`.
+    pub fn send_after<M>(&self, after: Duration, msg: M) -> TimerRef
+    where
+        A: Info<M>,
+        M: Send + 'static,
+    {
+        timer::send_after(self, after, msg)
+    }
+
+    /// Sends a clone of `msg` to the actor's [`Info<M>`] handler every `period` until
+    /// cancelled or the actor exits.
+    pub fn send_interval<M>(&self, period: Duration, msg: M) -> TimerRef
+    where
+        A: Info<M>,
+        M: Clone + Send + 'static,
+    {
+        timer::send_interval(self, period, msg)
+    }
+}
+
+impl Pid {
+    /// Stops the actor behind this pid and waits for its exit, as
+    /// [`ActorRef::stop_timeout`] does. Use `Duration::MAX` for no timeout.
+    ///
+    /// # Errors
+    ///
+    /// As [`ActorRef::stop_timeout`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future does not withdraw the stop.
+    pub async fn stop_timeout(
+        &self,
+        reason: ExitReason,
+        timeout: Duration,
+    ) -> Result<(), StopError> {
+        if current_id() == Some(self.id()) {
+            return Err(StopError::CallingSelf);
+        }
+        let core = self.inner.core();
+        if core.is_dead() || !self.inner.push_stop(reason.clone()) {
+            return Err(StopError::NoProc);
+        }
+        let exited = match Instant::now().checked_add(timeout) {
+            Some(deadline) => tokio::time::timeout_at(deadline, core.wait_exit())
+                .await
+                .ok(),
+            None => Some(core.wait_exit().await),
+        };
+        match exited {
+            None => Err(StopError::Timeout),
+            Some(r) if r == reason => Ok(()),
+            Some(other) => Err(StopError::Exit(other)),
+        }
+    }
+}
+
+impl<A: Actor> Clone for ActorRef<A> {
+    fn clone(&self) -> Self {
+        Self {
+            cell: self.cell.clone(),
+        }
+    }
+}
+
+impl<A: Actor> PartialEq for ActorRef<A> {
+    fn eq(&self, other: &Self) -> bool {
+        self.id() == other.id()
+    }
+}
+
+impl<A: Actor> Eq for ActorRef<A> {}
+
+impl<A: Actor> std::hash::Hash for ActorRef<A> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.id().hash(state);
+    }
+}
+
+impl<A: Actor> fmt::Debug for ActorRef<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ActorRef<{}>({})", self.cell.core.type_name, self.id())
+    }
+}
+
+impl<A: Actor> From<ActorRef<A>> for Pid {
+    fn from(r: ActorRef<A>) -> Self {
+        Self { inner: r.cell }
+    }
+}
+
+/// A reference that does not keep the actor's record alive; upgrade it to use it.
+///
+/// # Examples
+///
+/// ```
+/// # use actor_core::{Actor, Context, InitError};
+/// # struct Idle;
+/// # impl Actor for Idle {
+/// #     type Args = ();
+/// #     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, InitError> { Ok(Idle) }
+/// # }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let actor = Idle::start(()).await.unwrap();
+/// let weak = actor.downgrade();
+/// assert_eq!(weak.upgrade(), Some(actor));
+/// # }
+/// ```
+pub struct WeakActorRef<A: Actor> {
+    cell: Weak<ActorCell<A>>,
+}
+
+impl<A: Actor> WeakActorRef<A> {
+    /// The strong reference, if the actor's record still exists.
+    pub fn upgrade(&self) -> Option<ActorRef<A>> {
+        self.cell.upgrade().map(|cell| ActorRef { cell })
+    }
+}
+
+impl<A: Actor> Clone for WeakActorRef<A> {
+    fn clone(&self) -> Self {
+        Self {
+            cell: self.cell.clone(),
+        }
+    }
+}
+
+impl<A: Actor> fmt::Debug for WeakActorRef<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("WeakActorRef(..)")
+    }
+}

@@ -1,0 +1,385 @@
+//! The shared part of an actor: what every handle points at.
+//!
+//! `Core` is the untyped process record (status, links, monitors, names, exit reason);
+//! `ActorCell<A>` adds the typed mailbox sender. A `Pid` is an `Arc<dyn Process>` over an
+//! `ActorCell<A>`, and an `ActorRef<A>` is an `Arc<ActorCell<A>>`: one allocation serves both.
+
+use std::any::Any;
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use tokio::sync::Notify;
+use tokio::task::AbortHandle;
+
+use crate::actor::Actor;
+use crate::exit::ExitReason;
+use crate::mailbox::{Envelope, Handler, Mailbox, MailboxRx, MailboxTx};
+use crate::name::Name;
+use crate::pid::{ActorId, Pid};
+use crate::signal::{self, Down, Exit, MonitorRef};
+use crate::system::{self, ActorInfo, Status};
+
+const STARTING: u8 = 0;
+const RUNNING: u8 = 1;
+const TERMINATING: u8 = 2;
+const DEAD: u8 = 3;
+
+/// What a `Pid` can do with an actor whose message type it does not know.
+pub(crate) trait Process: Send + Sync + 'static {
+    fn core(&self) -> &Core;
+    /// Queues a trapped exit signal as a message.
+    fn push_exit(&self, exit: Exit);
+    /// Queues a DOWN message.
+    fn push_down(&self, down: Down);
+    /// Queues a stop request (a system message, handled in order).
+    fn push_stop(&self, reason: ExitReason) -> bool;
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
+}
+
+/// The untyped process record.
+pub(crate) struct Core {
+    pub(crate) id: ActorId,
+    pub(crate) type_name: &'static str,
+    status: AtomicU8,
+    trap_exit: AtomicBool,
+    /// Set when an exit signal or kill has decided the actor's fate; the loop checks it
+    /// between messages, the abort handle interrupts it at its next await point.
+    doomed: AtomicBool,
+    /// Envelopes queued and not yet taken by the loop.
+    pending: AtomicUsize,
+    capacity: usize,
+    state: Mutex<State>,
+    exited: Notify,
+}
+
+#[derive(Default)]
+struct State {
+    exit: Option<ExitReason>,
+    links: Vec<Pid>,
+    monitors: Vec<(MonitorRef, Pid)>,
+    names: Vec<Name>,
+    abort: Option<AbortHandle>,
+    cleaned: bool,
+}
+
+impl Core {
+    fn new(type_name: &'static str, mailbox: Mailbox) -> Self {
+        Self {
+            id: ActorId::next(),
+            type_name,
+            status: AtomicU8::new(STARTING),
+            trap_exit: AtomicBool::new(false),
+            doomed: AtomicBool::new(false),
+            pending: AtomicUsize::new(0),
+            capacity: mailbox.capacity(),
+            state: Mutex::new(State::default()),
+            exited: Notify::new(),
+        }
+    }
+
+    /// Locks the record. The sections under this lock never panic, so a poisoned lock can
+    /// only come from a bug elsewhere; the data is still consistent and is used as is.
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn status(&self) -> Status {
+        match self.status.load(Ordering::Acquire) {
+            STARTING => Status::Starting,
+            RUNNING => Status::Running,
+            TERMINATING => Status::Terminating,
+            _ => Status::Dead,
+        }
+    }
+
+    pub(crate) fn is_dead(&self) -> bool {
+        self.status.load(Ordering::Acquire) == DEAD
+    }
+
+    pub(crate) fn set_running(&self) {
+        self.status.store(RUNNING, Ordering::Release);
+    }
+
+    pub(crate) fn set_terminating(&self) {
+        self.status.store(TERMINATING, Ordering::Release);
+    }
+
+    pub(crate) fn traps_exit(&self) -> bool {
+        self.trap_exit.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn set_trap_exit(&self, on: bool) {
+        self.trap_exit.store(on, Ordering::Release);
+    }
+
+    pub(crate) fn is_doomed(&self) -> bool {
+        self.doomed.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn mailbox_len(&self) -> usize {
+        self.pending.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn took_one(&self) {
+        self.pending.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn set_abort(&self, abort: AbortHandle) {
+        let mut st = self.lock();
+        if st.cleaned {
+            return;
+        }
+        if st.exit.is_some() && self.is_doomed() {
+            // A kill arrived before the handle existed: carry it out now.
+            abort.abort();
+        }
+        st.abort = Some(abort);
+    }
+
+    /// Records the reason the loop chose (stop, crash); a reason already set by a signal wins.
+    pub(crate) fn set_exit(&self, reason: ExitReason) {
+        let mut st = self.lock();
+        if st.exit.is_none() {
+            st.exit = Some(reason);
+        }
+    }
+
+    /// An exit signal decided the actor must die with `reason` now (no terminate).
+    pub(crate) fn request_exit(&self, reason: ExitReason) {
+        let mut st = self.lock();
+        if st.cleaned || st.exit.is_some() {
+            return;
+        }
+        st.exit = Some(reason);
+        self.doomed.store(true, Ordering::Relaxed);
+        if let Some(abort) = &st.abort {
+            abort.abort();
+        }
+    }
+
+    pub(crate) fn add_link(&self, other: &Pid) -> bool {
+        let mut st = self.lock();
+        if st.cleaned {
+            return false;
+        }
+        if !st.links.iter().any(|p| p.id() == other.id()) {
+            st.links.push(other.clone());
+        }
+        true
+    }
+
+    pub(crate) fn remove_link(&self, other: ActorId) {
+        self.lock().links.retain(|p| p.id() != other);
+    }
+
+    pub(crate) fn add_monitor(&self, mref: MonitorRef, watcher: &Pid) -> bool {
+        let mut st = self.lock();
+        if st.cleaned {
+            return false;
+        }
+        st.monitors.push((mref, watcher.clone()));
+        true
+    }
+
+    pub(crate) fn remove_monitor(&self, mref: MonitorRef) -> bool {
+        let mut st = self.lock();
+        let before = st.monitors.len();
+        st.monitors.retain(|(r, _)| *r != mref);
+        st.monitors.len() != before
+    }
+
+    pub(crate) fn add_name(&self, name: Name) {
+        self.lock().names.push(name);
+    }
+
+    /// The final exit reason, once the actor has fully terminated.
+    pub(crate) fn final_reason(&self) -> Option<ExitReason> {
+        let st = self.lock();
+        if st.cleaned { st.exit.clone() } else { None }
+    }
+
+    pub(crate) async fn wait_exit(&self) -> ExitReason {
+        loop {
+            let mut notified = pin!(self.exited.notified());
+            notified.as_mut().enable();
+            if let Some(reason) = self.final_reason() {
+                return reason;
+            }
+            notified.await;
+        }
+    }
+
+    pub(crate) fn info(&self) -> ActorInfo {
+        let st = self.lock();
+        ActorInfo {
+            id: self.id,
+            type_name: self.type_name,
+            status: self.status(),
+            mailbox_len: self.mailbox_len(),
+            links: st.links.iter().map(Pid::id).collect(),
+            monitored_by: st.monitors.len(),
+            trap_exit: self.traps_exit(),
+            names: st.names.iter().map(|n| format!("{n:?}")).collect(),
+        }
+    }
+}
+
+/// Terminates the process record: records the reason (keeping one set earlier), marks the
+/// actor dead, releases its names, then signals links and monitors, then wakes waiters.
+/// Runs once; later calls do nothing.
+pub(crate) fn cleanup(pid: &Pid, default: ExitReason) {
+    let core = pid.inner.core();
+    let (reason, links, monitors, names, abort) = {
+        let mut st = core.lock();
+        if st.cleaned {
+            return;
+        }
+        st.cleaned = true;
+        let reason = st.exit.get_or_insert(default).clone();
+        core.status.store(DEAD, Ordering::Release);
+        (
+            reason,
+            std::mem::take(&mut st.links),
+            std::mem::take(&mut st.monitors),
+            std::mem::take(&mut st.names),
+            st.abort.take(),
+        )
+    };
+    drop(abort);
+    system::forget(core.id);
+    if reason.is_benign() {
+        tracing::debug!(actor.id = %core.id, actor.name = core.type_name, %reason, "actor exited");
+    } else {
+        tracing::warn!(actor.id = %core.id, actor.name = core.type_name, %reason, "actor exited abnormally");
+    }
+    // Names first, so that a restart can register the same name as soon as it hears.
+    for name in &names {
+        name.unregister(pid);
+    }
+    for linked in links {
+        linked.inner.core().remove_link(core.id);
+        signal::deliver_exit(&linked, Some(pid.clone()), reason.clone());
+    }
+    for (monitor, watcher) in monitors {
+        watcher.inner.push_down(Down {
+            monitor,
+            pid: pid.clone(),
+            reason: reason.clone(),
+        });
+    }
+    core.exited.notify_waiters();
+}
+
+/// The typed process record: the core plus the mailbox sender.
+pub(crate) struct ActorCell<A: Actor> {
+    pub(crate) core: Core,
+    tx: MailboxTx<A>,
+}
+
+impl<A: Actor> ActorCell<A> {
+    pub(crate) fn new(mailbox: Mailbox) -> (Arc<Self>, MailboxRx<A>) {
+        let (tx, rx) = crate::mailbox::channel();
+        let cell = Arc::new(Self {
+            core: Core::new(std::any::type_name::<A>(), mailbox),
+            tx,
+        });
+        (cell, rx)
+    }
+
+    pub(crate) fn pid(self: &Arc<Self>) -> Pid {
+        Pid {
+            inner: self.clone(),
+        }
+    }
+
+    /// Queues a system envelope (exit, down, stop), whatever the mailbox bound.
+    /// Returns `false` if the actor is dead.
+    pub(crate) fn push(&self, env: Envelope<A>) -> bool {
+        if self.core.is_dead() {
+            return false;
+        }
+        self.core.pending.fetch_add(1, Ordering::Relaxed);
+        if self.tx.send(env).is_err() {
+            self.core.pending.fetch_sub(1, Ordering::Relaxed);
+            return false;
+        }
+        true
+    }
+
+    /// Queues a message. With `bounded`, a full mailbox refuses it. The message is handed
+    /// back on failure.
+    pub(crate) fn push_msg<H: Handler<A>>(
+        &self,
+        msg: H,
+        bounded: bool,
+    ) -> Result<(), PushError<H>> {
+        if self.core.is_dead() {
+            return Err(PushError::Closed(msg));
+        }
+        let before = self.core.pending.fetch_add(1, Ordering::Relaxed);
+        if bounded && before >= self.core.capacity {
+            self.core.pending.fetch_sub(1, Ordering::Relaxed);
+            return Err(PushError::Full(msg));
+        }
+        self.tx.send(Envelope::Msg(Box::new(msg))).map_err(|env| {
+            self.core.pending.fetch_sub(1, Ordering::Relaxed);
+            PushError::Closed(recover(env))
+        })
+    }
+}
+
+/// Why a message was not queued; the message comes back.
+pub(crate) enum PushError<H> {
+    Full(H),
+    Closed(H),
+}
+
+/// Takes the concrete message back out of an envelope the mailbox refused.
+fn recover<A: Actor, H: Handler<A>>(env: Envelope<A>) -> H {
+    match env {
+        Envelope::Msg(handler) => match handler.into_any().downcast::<H>() {
+            Ok(msg) => *msg,
+            // Invariant: `push_msg` boxed exactly an `H` into this envelope just before.
+            Err(_) => unreachable!("a refused envelope holds the message type that was pushed"),
+        },
+        // Invariant: `push_msg` only ever sends `Envelope::Msg`.
+        _ => unreachable!("push_msg only sends message envelopes"),
+    }
+}
+
+impl<A: Actor> Process for ActorCell<A> {
+    fn core(&self) -> &Core {
+        &self.core
+    }
+
+    fn push_exit(&self, exit: Exit) {
+        // Sending to a dead actor is a silent no-op (R-SIG-6).
+        self.push(Envelope::Exit(Box::new(exit)));
+    }
+
+    fn push_down(&self, down: Down) {
+        self.push(Envelope::Down(Box::new(down)));
+    }
+
+    fn push_stop(&self, reason: ExitReason) -> bool {
+        self.push(Envelope::Stop(Box::new(reason)))
+    }
+
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
+        self
+    }
+}
+
+/// Cleans up when the actor's task ends in any way: normal return, abort, or runtime
+/// shutdown. It lives inside the task's future from the start, so even a task aborted before
+/// its first poll is cleaned up.
+pub(crate) struct ExitGuard {
+    pub(crate) pid: Pid,
+}
+
+impl Drop for ExitGuard {
+    fn drop(&mut self) {
+        cleanup(&self.pid, ExitReason::Killed);
+    }
+}

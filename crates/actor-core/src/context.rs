@@ -1,0 +1,280 @@
+//! The context handed to every callback: the actor's view of itself and its process.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+
+use crate::actor::Actor;
+use crate::actor_ref::ActorRef;
+use crate::exit::ExitReason;
+use crate::handler::{Call, Continue, Info, ReplyTo};
+use crate::mailbox::{ContinueEnvelope, Handler, ReplySlot};
+use crate::pid::{ActorId, Pid};
+use crate::signal::{self, MonitorRef};
+use crate::timer::{self, TimerRef};
+
+tokio::task_local! {
+    /// The actor whose task is running: OTP's `self()`.
+    pub(crate) static CURRENT: Pid;
+}
+
+/// The pid of the actor running the current task, if any.
+pub(crate) fn current_pid() -> Option<Pid> {
+    CURRENT.try_with(Pid::clone).ok()
+}
+
+/// The id of the actor running the current task, if any; cheaper than [`current_pid`].
+pub(crate) fn current_id() -> Option<ActorId> {
+    CURRENT.try_with(Pid::id).ok()
+}
+
+/// The actor's own handle to its process, given to every callback.
+///
+/// Through it an actor finds itself and its parent, asks for a continuation, an idle timeout
+/// or a stop after the current callback, traps exits, links, monitors, signals other actors,
+/// and sets timers.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use actor_core::{Actor, Context, Flow, InitError};
+///
+/// struct Session;
+///
+/// impl Actor for Session {
+///     type Args = ();
+///     async fn init(_: (), ctx: &mut Context<Self>) -> Result<Self, InitError> {
+///         ctx.trap_exit(true);                        // exit signals become messages
+///         ctx.set_timeout(Duration::from_secs(30));   // handle_timeout if idle for 30 s
+///         Ok(Session)
+///     }
+///     async fn handle_timeout(&mut self, ctx: &mut Context<Self>) -> Flow {
+///         ctx.stop(actor_core::ExitReason::Normal);
+///         Flow::Ok
+///     }
+/// }
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// let session = Session::start(()).await.unwrap();
+/// // Nobody talks to it for 30 s, so it stops itself.
+/// assert_eq!(session.pid().exited().await, actor_core::ExitReason::Normal);
+/// # }
+/// ```
+pub struct Context<A: Actor> {
+    myself: ActorRef<A>,
+    pid: Pid,
+    parent: Option<Pid>,
+    pub(crate) continuation: Option<Box<dyn Handler<A>>>,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) stop: Option<ExitReason>,
+    pub(crate) monitors: HashMap<MonitorRef, Pid>,
+    pub(crate) reply: Option<Box<dyn ReplySlot>>,
+}
+
+impl<A: Actor> Context<A> {
+    pub(crate) fn new(myself: ActorRef<A>, parent: Option<Pid>) -> Self {
+        let pid = myself.pid();
+        Self {
+            myself,
+            pid,
+            parent,
+            continuation: None,
+            timeout: None,
+            stop: None,
+            monitors: HashMap::new(),
+            reply: None,
+        }
+    }
+
+    /// This actor's typed reference.
+    pub fn myself(&self) -> &ActorRef<A> {
+        &self.myself
+    }
+
+    /// This actor's pid.
+    pub fn pid(&self) -> &Pid {
+        &self.pid
+    }
+
+    /// This actor's id.
+    pub fn id(&self) -> ActorId {
+        self.pid.id()
+    }
+
+    /// The actor that started this one with `start_link`, if any. A trapping actor whose
+    /// parent exits terminates with the parent's reason (R-GS-17).
+    pub fn parent(&self) -> Option<&Pid> {
+        self.parent.as_ref()
+    }
+
+    /// Stops the actor once the current callback returns: `terminate` runs with `reason`,
+    /// then the actor exits with it. A stop returned by the callback itself takes precedence.
+    pub fn stop(&mut self, reason: ExitReason) {
+        self.stop = Some(reason);
+    }
+
+    /// Runs `Continue<C>::handle_continue(cont)` right after the current callback, before
+    /// any queued message: OTP's `{continue, C}` (R-GS-14). Calling it again in the same
+    /// callback replaces the earlier continuation.
+    pub fn continue_with<C>(&mut self, cont: C)
+    where
+        A: Continue<C>,
+        C: Send + 'static,
+    {
+        self.continuation = Some(Box::new(ContinueEnvelope(cont)));
+    }
+
+    /// Calls [`Actor::handle_timeout`] if no message arrives within `after` of the current
+    /// callback's end (R-GS-13). Any message cancels it, a queued message means it never
+    /// fires, and it lasts for one wait only: set it again in each callback that wants it.
+    pub fn set_timeout(&mut self, after: Duration) {
+        self.timeout = Some(after);
+    }
+
+    /// Turns exit signals into [`Exit`](crate::Exit) messages (`true`) or back into deaths
+    /// (`false`): `Process.flag(:trap_exit, on)`. The untrappable kill still kills.
+    pub fn trap_exit(&mut self, on: bool) {
+        self.pid.inner.core().set_trap_exit(on);
+    }
+
+    /// `true` if this actor traps exits.
+    pub fn traps_exit(&self) -> bool {
+        self.pid.inner.core().traps_exit()
+    }
+
+    /// Links this actor with `other`: when either exits, the other gets an exit signal.
+    /// At most one link exists per pair; linking to oneself does nothing. Linking to a dead
+    /// actor sends this actor an exit signal with reason `NoProc`, as `link/1` does.
+    pub fn link(&mut self, other: &Pid) {
+        signal::link(&self.pid, other);
+    }
+
+    /// Removes the link with `other`, if any. An [`Exit`](crate::Exit) already queued stays
+    /// queued.
+    pub fn unlink(&mut self, other: &Pid) {
+        signal::unlink(&self.pid, other);
+    }
+
+    /// Monitors `other`: when it exits, this actor gets one [`Down`](crate::Down) for this
+    /// monitor. Monitors stack; a dead `other` gives a `Down` with `NoProc` at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor_core::{Actor, Context, Down, Flow, InitError, Pid};
+    ///
+    /// struct Watch { seen: Vec<String> }
+    ///
+    /// impl Actor for Watch {
+    ///     type Args = Pid;
+    ///     async fn init(target: Pid, ctx: &mut Context<Self>) -> Result<Self, InitError> {
+    ///         ctx.monitor(&target);
+    ///         Ok(Watch { seen: Vec::new() })
+    ///     }
+    ///     async fn handle_down(&mut self, down: Down, _: &mut Context<Self>) -> Flow {
+    ///         self.seen.push(down.reason.to_string());
+    ///         Flow::Ok
+    ///     }
+    /// }
+    /// # struct Idle;
+    /// # impl Actor for Idle {
+    /// #     type Args = ();
+    /// #     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, InitError> { Ok(Idle) }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let target = Idle::start(()).await.unwrap();
+    /// let watch = Watch::start(target.pid()).await.unwrap();
+    /// assert_eq!(target.info().monitored_by, 1);
+    /// # drop(watch);
+    /// # }
+    /// ```
+    pub fn monitor(&mut self, other: &Pid) -> MonitorRef {
+        let monitor = signal::monitor(&self.pid, other);
+        self.monitors.insert(monitor, other.clone());
+        monitor
+    }
+
+    /// Removes a monitor, and guarantees that no `Down` for it is handled afterwards, even
+    /// one already queued (`demonitor(Ref, [flush])`). Returns `false` if it was not active.
+    pub fn demonitor(&mut self, monitor: MonitorRef) -> bool {
+        // Forgetting the ref here is what guarantees the flush: the loop drops any DOWN whose
+        // ref is not in this map. Removing it at the target stops a DOWN from being sent.
+        match self.monitors.remove(&monitor) {
+            Some(target) => {
+                target.inner.core().remove_monitor(monitor);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Sends `reason` as an exit signal to `other`, from this actor: `Process.exit/2`.
+    pub fn exit(&mut self, other: &Pid, reason: ExitReason) {
+        signal::send_exit(other, Some(self.pid.clone()), reason);
+    }
+
+    /// Sends the untrappable kill signal to `other`.
+    pub fn kill(&mut self, other: &Pid) {
+        signal::kill(other);
+    }
+
+    /// The reply handle of the call being handled, for a deferred reply: take it in
+    /// `Call<M>::handle_call` and return [`CallReply::NoReply`](crate::CallReply::NoReply).
+    ///
+    /// Returns `None` outside `handle_call` for `M`, or if it was already taken.
+    pub fn reply_to<M>(&mut self) -> Option<ReplyTo<<A as Call<M>>::Reply>>
+    where
+        A: Call<M>,
+        M: Send + 'static,
+    {
+        let slot = self.reply.as_mut()?;
+        let tx = slot
+            .sender()
+            .downcast_mut::<Option<oneshot::Sender<<A as Call<M>>::Reply>>>()?
+            .take()?;
+        Some(ReplyTo { tx })
+    }
+
+    /// Sends `msg` to this actor's [`Info<M>`] handler after `after`: `Process.send_after/3`.
+    pub fn send_after<M>(&mut self, after: Duration, msg: M) -> TimerRef
+    where
+        A: Info<M>,
+        M: Send + 'static,
+    {
+        timer::send_after(&self.myself, after, msg)
+    }
+
+    /// Sends a clone of `msg` to this actor's [`Info<M>`] handler every `period`, until the
+    /// timer is cancelled or the actor exits: `:timer.send_interval/2`.
+    pub fn send_interval<M>(&mut self, period: Duration, msg: M) -> TimerRef
+    where
+        A: Info<M>,
+        M: Clone + Send + 'static,
+    {
+        timer::send_interval(&self.myself, period, msg)
+    }
+}
+
+/// When the actor's task ends, however it ends, the monitors it holds are removed from their
+/// targets, so a long-lived target does not keep records of dead watchers.
+impl<A: Actor> Drop for Context<A> {
+    fn drop(&mut self) {
+        for (monitor, target) in self.monitors.drain() {
+            target.inner.core().remove_monitor(monitor);
+        }
+    }
+}
+
+impl<A: Actor> fmt::Debug for Context<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context")
+            .field("pid", &self.pid)
+            .field("parent", &self.parent)
+            .field("trap_exit", &self.traps_exit())
+            .finish_non_exhaustive()
+    }
+}

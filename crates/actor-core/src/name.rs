@@ -1,0 +1,161 @@
+//! Naming actors at start through any registry: the via contract (R-NAME-5).
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::actor::Actor;
+use crate::actor_ref::ActorRef;
+use crate::error::{DowncastError, RegisterError};
+use crate::pid::Pid;
+
+/// A registry that can name actors: OTP's via module (`register_name`, `unregister_name`,
+/// `whereis_name`).
+///
+/// Implement it for a cheap-to-clone handle and pass the registry and a key to
+/// [`Name::via`]; [`Start::name`](crate::Start::name) then registers the new actor from
+/// inside its own task before `init` runs, and the runtime unregisters it the moment the
+/// actor dies, before links and monitors hear of the exit. `send` is not part of the
+/// contract: resolve with `whereis_name` and use the typed reference.
+///
+/// # Examples
+///
+/// ```
+/// use std::collections::HashMap;
+/// use std::sync::{Arc, Mutex};
+/// use actor_core::{Actor, Context, InitError, Name, NameRegistry, Pid, RegisterError, StartError};
+///
+/// #[derive(Clone, Default)]
+/// struct Names(Arc<Mutex<HashMap<String, Pid>>>);
+///
+/// impl NameRegistry<String> for Names {
+///     fn register_name(&self, key: &String, pid: &Pid) -> Result<(), RegisterError> {
+///         let mut map = self.0.lock().unwrap();
+///         match map.get(key) {
+///             Some(holder) if holder.is_alive() => Err(RegisterError::Taken(holder.clone())),
+///             _ => { map.insert(key.clone(), pid.clone()); Ok(()) }
+///         }
+///     }
+///     fn unregister_name(&self, key: &String, pid: &Pid) {
+///         let mut map = self.0.lock().unwrap();
+///         if map.get(key) == Some(pid) { map.remove(key); }
+///     }
+///     fn whereis_name(&self, key: &String) -> Option<Pid> {
+///         self.0.lock().unwrap().get(key).filter(|p| p.is_alive()).cloned()
+///     }
+/// }
+///
+/// struct Worker;
+/// impl Actor for Worker {
+///     type Args = ();
+///     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, InitError> { Ok(Worker) }
+/// }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let names = Names::default();
+/// let name = Name::via(names.clone(), "worker".to_string());
+/// let w = Worker::start(()).name(name.clone()).await.unwrap();
+/// assert_eq!(name.whereis(), Some(w.pid()));
+/// assert!(matches!(Worker::start(()).name(name.clone()).await, Err(StartError::AlreadyStarted(_))));
+/// # }
+/// ```
+pub trait NameRegistry<K>: Send + Sync + 'static {
+    /// Registers `pid` under `key`. Called from inside the new actor's task, with its own pid.
+    ///
+    /// # Errors
+    ///
+    /// [`RegisterError::Taken`] with the holder if a live actor holds `key`.
+    fn register_name(&self, key: &K, pid: &Pid) -> Result<(), RegisterError>;
+
+    /// Removes `key` if `pid` holds it. Called when the actor dies; the pid makes sure a new
+    /// holder that replaced a dead one is left alone.
+    fn unregister_name(&self, key: &K, pid: &Pid);
+
+    /// The live actor holding `key`, if any.
+    fn whereis_name(&self, key: &K) -> Option<Pid>;
+}
+
+/// A registration name: a key in some [`NameRegistry`], given to an actor at start.
+///
+/// # Examples
+///
+/// See [`NameRegistry`].
+#[derive(Clone)]
+pub struct Name {
+    inner: Arc<dyn ErasedName>,
+}
+
+trait ErasedName: Send + Sync {
+    fn register(&self, pid: &Pid) -> Result<(), RegisterError>;
+    fn unregister(&self, pid: &Pid);
+    fn whereis(&self) -> Option<Pid>;
+    fn describe(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
+}
+
+struct Via<R, K> {
+    registry: R,
+    key: K,
+}
+
+impl<R, K> ErasedName for Via<R, K>
+where
+    R: NameRegistry<K>,
+    K: fmt::Debug + Send + Sync + 'static,
+{
+    fn register(&self, pid: &Pid) -> Result<(), RegisterError> {
+        self.registry.register_name(&self.key, pid)
+    }
+
+    fn unregister(&self, pid: &Pid) {
+        self.registry.unregister_name(&self.key, pid);
+    }
+
+    fn whereis(&self) -> Option<Pid> {
+        self.registry.whereis_name(&self.key)
+    }
+
+    fn describe(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.key)
+    }
+}
+
+impl Name {
+    /// `{via, Registry, Key}`: the name `key` in `registry`.
+    pub fn via<R, K>(registry: R, key: K) -> Self
+    where
+        R: NameRegistry<K>,
+        K: fmt::Debug + Send + Sync + 'static,
+    {
+        Self {
+            inner: Arc::new(Via { registry, key }),
+        }
+    }
+
+    /// The live actor holding this name, if any: `GenServer.whereis/1`.
+    pub fn whereis(&self) -> Option<Pid> {
+        self.inner.whereis()
+    }
+
+    /// The typed reference of the live actor holding this name.
+    ///
+    /// # Errors
+    ///
+    /// `Ok(None)` if no live actor holds the name, [`DowncastError`] if it is held by an actor
+    /// of another type.
+    pub fn whereis_ref<A: Actor>(&self) -> Result<Option<ActorRef<A>>, DowncastError> {
+        self.whereis().map(|pid| pid.downcast::<A>()).transpose()
+    }
+
+    pub(crate) fn register(&self, pid: &Pid) -> Result<(), RegisterError> {
+        self.inner.register(pid)
+    }
+
+    pub(crate) fn unregister(&self, pid: &Pid) {
+        self.inner.unregister(pid);
+    }
+}
+
+impl fmt::Debug for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.describe(f)
+    }
+}

@@ -1,0 +1,173 @@
+//! Starting actors: `start`, `start_link`, names, start timeout, mailbox kind.
+
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::time::Duration;
+
+use tokio::runtime::Handle;
+use tokio::sync::oneshot;
+use tracing::Instrument;
+
+use crate::actor::Actor;
+use crate::actor_ref::ActorRef;
+use crate::cell::{ActorCell, ExitGuard};
+use crate::context::{CURRENT, current_pid};
+use crate::error::StartError;
+use crate::mailbox::Mailbox;
+use crate::name::Name;
+use crate::run_loop;
+use crate::signal;
+use crate::system;
+
+/// A start in preparation: set options, then `.await` it. Made by [`Actor::start`] and
+/// [`Actor::start_link`].
+///
+/// Awaiting it spawns the actor on the current tokio runtime and returns once `init` has
+/// finished (R-GS-1); on failure it returns only after the actor has fully terminated and its
+/// names are released (R-GS-2, R-NAME-3).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use actor_core::{Actor, Context, InitError, Mailbox};
+///
+/// struct Worker;
+/// impl Actor for Worker {
+///     type Args = u32;
+///     async fn init(_: u32, _: &mut Context<Self>) -> Result<Self, InitError> { Ok(Worker) }
+/// }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let w = Worker::start(7)
+///     .timeout(Duration::from_secs(1))    // {timeout, 1000}
+///     .mailbox(Mailbox::bounded(1024))    // try_cast refuses past 1024 queued
+///     .await
+///     .unwrap();
+/// assert!(w.is_alive());
+/// # }
+/// ```
+#[must_use = "a Start does nothing until it is awaited"]
+pub struct Start<A: Actor> {
+    args: A::Args,
+    link: bool,
+    names: Vec<Name>,
+    timeout: Option<Duration>,
+    mailbox: Mailbox,
+}
+
+impl<A: Actor> Start<A> {
+    pub(crate) fn new(args: A::Args, link: bool) -> Self {
+        Self {
+            args,
+            link,
+            names: Vec::new(),
+            timeout: None,
+            mailbox: Mailbox::Unbounded,
+        }
+    }
+
+    /// Registers the actor under `name` before `init` runs (R-NAME-2). If a live actor
+    /// already holds it, the start fails with [`StartError::AlreadyStarted`] and nothing runs.
+    /// May be given several times to register several names.
+    pub fn name(mut self, name: Name) -> Self {
+        self.names.push(name);
+        self
+    }
+
+    /// Links the new actor to the calling actor (see [`Actor::start_link`]).
+    pub fn link(mut self) -> Self {
+        self.link = true;
+        self
+    }
+
+    /// Fails with [`StartError::Timeout`] and kills the actor if `init` takes longer than
+    /// `timeout`. The default is no timeout (`:infinity`).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The kind of mailbox. The default is [`Mailbox::Unbounded`].
+    pub fn mailbox(mut self, mailbox: Mailbox) -> Self {
+        self.mailbox = mailbox;
+        self
+    }
+
+    async fn run(self) -> Result<ActorRef<A>, StartError> {
+        let handle = Handle::try_current().map_err(|_| StartError::NoRuntime)?;
+        // R-NAME-2a: a name that resolves means nothing is spawned.
+        for name in &self.names {
+            if let Some(holder) = name.whereis() {
+                return Err(StartError::AlreadyStarted(holder));
+            }
+        }
+        let parent = if self.link { current_pid() } else { None };
+        let (cell, rx) = ActorCell::<A>::new(self.mailbox);
+        let pid = cell.pid();
+        if let Some(parent) = &parent {
+            signal::link(parent, &pid);
+        }
+        system::remember(&pid);
+        let (ack_tx, ack_rx) = oneshot::channel();
+        let guard = ExitGuard { pid: pid.clone() };
+        let span = tracing::debug_span!("actor", id = %pid.id(), name = pid.type_name());
+        let task = run_loop::run(
+            cell.clone(),
+            rx,
+            self.args,
+            parent.clone(),
+            self.names,
+            ack_tx,
+            guard,
+        );
+        let join = handle.spawn(CURRENT.scope(pid.clone(), task).instrument(span));
+        cell.core.set_abort(join.abort_handle());
+        drop(join);
+
+        let ack = match self.timeout {
+            None => ack_rx.await,
+            Some(timeout) => match tokio::time::timeout(timeout, ack_rx).await {
+                Ok(ack) => ack,
+                Err(_) => {
+                    // {error, timeout}: unlink first so the parent hears nothing, then kill
+                    // and wait for the full exit.
+                    if let Some(parent) = &parent {
+                        signal::unlink(parent, &pid);
+                    }
+                    signal::kill(&pid);
+                    pid.exited().await;
+                    return Err(StartError::Timeout);
+                }
+            },
+        };
+        match ack {
+            Ok(Ok(())) => Ok(ActorRef { cell }),
+            Ok(Err(e)) => Err(e),
+            // The actor died before acknowledging (killed by a signal during init).
+            Err(_) => Err(StartError::Failed(pid.exited().await)),
+        }
+    }
+}
+
+impl<A: Actor> IntoFuture for Start<A> {
+    type Output = Result<ActorRef<A>, StartError>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.run())
+    }
+}
+
+impl<A: Actor> fmt::Debug for Start<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Start")
+            .field("actor", &std::any::type_name::<A>())
+            .field("link", &self.link)
+            .field("names", &self.names)
+            .field("timeout", &self.timeout)
+            .field("mailbox", &self.mailbox)
+            .finish_non_exhaustive()
+    }
+}

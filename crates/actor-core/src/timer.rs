@@ -1,0 +1,163 @@
+//! Timers: `send_after` and `send_interval`, with cancel.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tokio::task::AbortHandle;
+use tokio::time::{Instant, MissedTickBehavior};
+
+use crate::actor_ref::ActorRef;
+use crate::handler::Info;
+
+/// A running timer; cancel it with [`cancel`](TimerRef::cancel). Dropping it does not cancel.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use actor_core::{Actor, Context, Flow, Info, InitError};
+///
+/// struct Alarm;
+/// struct Ring;
+///
+/// impl Actor for Alarm {
+///     type Args = ();
+///     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, InitError> { Ok(Alarm) }
+/// }
+/// impl Info<Ring> for Alarm {
+///     async fn handle_info(&mut self, _: Ring, _: &mut Context<Self>) -> Flow { Flow::Ok }
+/// }
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// let alarm = Alarm::start(()).await.unwrap();
+/// let timer = alarm.send_after(Duration::from_secs(10), Ring);
+/// tokio::time::sleep(Duration::from_secs(4)).await;
+/// assert_eq!(timer.cancel(), Some(Duration::from_secs(6))); // it had 6 s left
+/// assert_eq!(timer.cancel(), None);                          // already cancelled
+/// # }
+/// ```
+pub struct TimerRef {
+    state: Arc<TimerState>,
+    task: AbortHandle,
+}
+
+struct TimerState {
+    /// Set once the timer has fired for the last time or was cancelled.
+    done: AtomicBool,
+    deadline: Instant,
+    period: Option<Duration>,
+}
+
+impl TimerRef {
+    /// Cancels the timer: `Process.cancel_timer/1`. Returns the time that was left before the
+    /// next send, or `None` if a one-shot timer had already fired or the timer was cancelled
+    /// before. No message is sent after this returns.
+    pub fn cancel(&self) -> Option<Duration> {
+        if self.state.done.swap(true, Ordering::AcqRel) {
+            return None;
+        }
+        self.task.abort();
+        let now = Instant::now();
+        let left = match self.state.period {
+            None => self.state.deadline.saturating_duration_since(now),
+            Some(period) => {
+                // Time left until the next tick of the interval.
+                let since = now.saturating_duration_since(self.state.deadline);
+                let period_ns = period.as_nanos().max(1);
+                let into = since.as_nanos() % period_ns;
+                if now < self.state.deadline {
+                    self.state.deadline - now
+                } else {
+                    Duration::from_nanos(u64::try_from(period_ns - into).unwrap_or(u64::MAX))
+                }
+            }
+        };
+        Some(left)
+    }
+
+    /// `true` while the timer may still send.
+    pub fn is_active(&self) -> bool {
+        !self.state.done.load(Ordering::Acquire)
+    }
+}
+
+impl fmt::Debug for TimerRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TimerRef")
+            .field("active", &self.is_active())
+            .finish()
+    }
+}
+
+pub(crate) fn send_after<A, M>(target: &ActorRef<A>, after: Duration, msg: M) -> TimerRef
+where
+    A: Info<M>,
+    M: Send + 'static,
+{
+    let deadline = Instant::now().checked_add(after).unwrap_or_else(far_future);
+    let state = Arc::new(TimerState {
+        done: AtomicBool::new(false),
+        deadline,
+        period: None,
+    });
+    let weak = target.downgrade();
+    let st = state.clone();
+    let task = tokio::spawn(async move {
+        tokio::time::sleep_until(deadline).await;
+        if !st.done.swap(true, Ordering::AcqRel) {
+            if let Some(actor) = weak.upgrade() {
+                actor.send_info(msg);
+            }
+        }
+    });
+    TimerRef {
+        state,
+        task: task.abort_handle(),
+    }
+}
+
+pub(crate) fn send_interval<A, M>(target: &ActorRef<A>, period: Duration, msg: M) -> TimerRef
+where
+    A: Info<M>,
+    M: Clone + Send + 'static,
+{
+    let period = period.max(Duration::from_millis(1));
+    let deadline = Instant::now()
+        .checked_add(period)
+        .unwrap_or_else(far_future);
+    let state = Arc::new(TimerState {
+        done: AtomicBool::new(false),
+        deadline,
+        period: Some(period),
+    });
+    let weak = target.downgrade();
+    let st = state.clone();
+    let task = tokio::spawn(async move {
+        let mut ticks = tokio::time::interval_at(deadline, period);
+        ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            if st.done.load(Ordering::Acquire) {
+                return;
+            }
+            match weak.upgrade() {
+                Some(actor) if actor.is_alive() => actor.send_info(msg.clone()),
+                _ => {
+                    st.done.store(true, Ordering::Release);
+                    return;
+                }
+            }
+        }
+    });
+    TimerRef {
+        state,
+        task: task.abort_handle(),
+    }
+}
+
+fn far_future() -> Instant {
+    // About 30 years, as tokio does for its own far-future deadlines.
+    Instant::now() + Duration::from_secs(86_400 * 365 * 30)
+}

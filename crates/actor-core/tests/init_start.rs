@@ -1,0 +1,307 @@
+//! Every init outcome (R-GS-1, R-GS-2, R-GS-3) and named starts (R-NAME-2, R-NAME-3).
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use actor_core::{
+    Actor, ActorRef, Call, CallReply, Context, ExitReason, InitError, Name, StartError, Status,
+};
+use support::*;
+
+/// What `Picky::init` does with its argument.
+#[derive(Clone)]
+enum Plan {
+    Ok,
+    Ignore,
+    Stop(ExitReason),
+    Error(ExitReason),
+    Panic,
+    Hang,
+}
+
+struct Picky;
+
+impl Actor for Picky {
+    type Args = (Plan, Arc<AtomicUsize>);
+    async fn init((plan, inits): Self::Args, _: &mut Context<Self>) -> Result<Self, InitError> {
+        inits.fetch_add(1, Ordering::SeqCst);
+        match plan {
+            Plan::Ok => Ok(Picky),
+            Plan::Ignore => Err(InitError::Ignore),
+            Plan::Stop(r) => Err(InitError::Stop(r)),
+            Plan::Error(r) => Err(InitError::Error(r)),
+            Plan::Panic => panic!("init exploded"),
+            Plan::Hang => {
+                std::future::pending::<()>().await;
+                Ok(Picky)
+            }
+        }
+    }
+}
+
+fn counter() -> Arc<AtomicUsize> {
+    Arc::new(AtomicUsize::new(0))
+}
+
+#[tokio::test]
+async fn init_ok_returns_a_running_actor() {
+    let a = Picky::start((Plan::Ok, counter())).await.unwrap();
+    assert_eq!(a.status(), Status::Running);
+}
+
+#[tokio::test]
+async fn init_ignore_returns_ignored() {
+    assert!(matches!(
+        Picky::start((Plan::Ignore, counter())).await,
+        Err(StartError::Ignored)
+    ));
+}
+
+#[tokio::test]
+async fn init_stop_and_error_return_the_reason() {
+    let r = ExitReason::msg("bad config");
+    match Picky::start((Plan::Stop(r.clone()), counter())).await {
+        Err(StartError::Failed(got)) => assert_eq!(got, r),
+        other => panic!("unexpected {other:?}"),
+    }
+    match Picky::start((Plan::Error(r.clone()), counter())).await {
+        Err(StartError::Failed(got)) => assert_eq!(got, r),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn init_panic_is_caught_and_returned() {
+    match Picky::start((Plan::Panic, counter())).await {
+        Err(StartError::Failed(ExitReason::Panic(msg))) => assert_eq!(&*msg, "init exploded"),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn init_past_the_start_timeout_is_killed_and_start_returns_timeout() {
+    let names = TestNames::default();
+    let name = Name::via(names.clone(), "slow".to_string());
+    let started = tokio::time::Instant::now();
+    let r = Picky::start((Plan::Hang, counter()))
+        .name(name)
+        .timeout(Duration::from_millis(500))
+        .await;
+    assert!(matches!(r, Err(StartError::Timeout)));
+    assert_eq!(started.elapsed(), Duration::from_millis(500));
+    // The killed actor is fully gone when start returns: its name is released.
+    assert!(!names.holds("slow"));
+}
+
+/// A parent that starts a `Picky` with `start_link` from inside its own task.
+struct Parent;
+struct StartChild(Plan);
+
+impl Actor for Parent {
+    type Args = bool;
+    async fn init(trap: bool, ctx: &mut Context<Self>) -> Result<Self, InitError> {
+        ctx.trap_exit(trap);
+        Ok(Parent)
+    }
+}
+
+impl Call<StartChild> for Parent {
+    type Reply = Result<ActorRef<Picky>, StartError>;
+    async fn handle_call(
+        &mut self,
+        StartChild(plan): StartChild,
+        _: &mut Context<Self>,
+    ) -> CallReply<Self::Reply> {
+        CallReply::Reply(Picky::start_link((plan, counter())).await)
+    }
+}
+
+#[tokio::test]
+async fn start_link_makes_the_caller_the_parent_and_links_them() {
+    let p = Parent::start(false).await.unwrap();
+    let child = p.call(StartChild(Plan::Ok)).await.unwrap().unwrap();
+    assert_eq!(child.info().links, vec![p.id()]);
+    assert_eq!(p.info().links, vec![child.id()]);
+}
+
+#[tokio::test]
+async fn failed_start_link_leaves_no_exit_for_a_trapping_parent() {
+    let (spy_args, mut ev) = spy_args(true);
+    let parent = Spy::start(spy_args).await.unwrap();
+    assert_eq!(next(&mut ev).await, Event::Init);
+    // Start a failing child from inside the spy, through a Parent-like call.
+    struct StartFailing;
+    impl Call<StartFailing> for Spy {
+        type Reply = bool;
+        async fn handle_call(&mut self, _: StartFailing, _: &mut Context<Self>) -> CallReply<bool> {
+            let r = Picky::start_link((Plan::Stop(ExitReason::msg("nope")), counter())).await;
+            CallReply::Reply(matches!(r, Err(StartError::Failed(_))))
+        }
+    }
+    assert!(parent.call(StartFailing).await.unwrap());
+    // R-GS-2 (OTP >= 26): no EXIT is left in the trapping parent's mailbox.
+    assert_eq!(parent.call(Ping).await.unwrap(), 42);
+    assert_quiet(&mut ev);
+    assert!(parent.info().links.is_empty());
+}
+
+#[tokio::test]
+async fn abnormal_init_failure_kills_a_non_trapping_linked_parent() {
+    let p = Parent::start(false).await.unwrap();
+    let err = p
+        .call(StartChild(Plan::Stop(ExitReason::msg("crash"))))
+        .await
+        .unwrap_err();
+    // The link killed the parent before its start_link returned.
+    assert_eq!(err.to_exit_reason(), ExitReason::msg("crash"));
+    assert_eq!(p.pid().exited().await, ExitReason::msg("crash"));
+}
+
+#[tokio::test]
+async fn init_error_exits_normal_so_a_non_trapping_parent_survives() {
+    let p = Parent::start(false).await.unwrap();
+    let r = p
+        .call(StartChild(Plan::Error(ExitReason::msg("soft"))))
+        .await
+        .unwrap();
+    assert!(matches!(r, Err(StartError::Failed(ref e)) if *e == ExitReason::msg("soft")));
+    let r = p.call(StartChild(Plan::Ignore)).await.unwrap();
+    assert!(matches!(r, Err(StartError::Ignored)));
+    assert!(p.is_alive());
+}
+
+#[tokio::test]
+async fn a_taken_name_starts_nothing() {
+    let names = TestNames::default();
+    let name = Name::via(names.clone(), "svc".to_string());
+    let first = Picky::start((Plan::Ok, counter()))
+        .name(name.clone())
+        .await
+        .unwrap();
+    let inits = counter();
+    match Picky::start((Plan::Ok, inits.clone()))
+        .name(name.clone())
+        .await
+    {
+        Err(StartError::AlreadyStarted(holder)) => assert_eq!(holder, first.pid()),
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(inits.load(Ordering::SeqCst), 0, "init must not run");
+    assert_eq!(name.whereis(), Some(first.pid()));
+}
+
+#[tokio::test]
+async fn a_failed_init_releases_the_name_before_start_returns() {
+    let names = TestNames::default();
+    let name = Name::via(names.clone(), "flaky".to_string());
+    for plan in [
+        Plan::Ignore,
+        Plan::Stop(ExitReason::Shutdown),
+        Plan::Error(ExitReason::Shutdown),
+        Plan::Panic,
+    ] {
+        let r = Picky::start((plan, counter())).name(name.clone()).await;
+        assert!(r.is_err());
+        // R-NAME-3: already gone, not merely dead.
+        assert!(!names.holds("flaky"));
+        assert_eq!(name.whereis(), None);
+    }
+    Picky::start((Plan::Ok, counter()))
+        .name(name.clone())
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_named_starts_have_exactly_one_winner() {
+    for round in 0..20 {
+        let names = TestNames::default();
+        let name = Name::via(names.clone(), format!("race-{round}"));
+        let inits = counter();
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let name = name.clone();
+            let inits = inits.clone();
+            tasks.push(tokio::spawn(async move {
+                Picky::start((Plan::Ok, inits)).name(name).await
+            }));
+        }
+        let mut winners = Vec::new();
+        let mut holders = Vec::new();
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(a) => winners.push(a.pid()),
+                Err(StartError::AlreadyStarted(h)) => holders.push(h),
+                Err(e) => panic!("unexpected {e:?}"),
+            }
+        }
+        assert_eq!(winners.len(), 1);
+        assert!(holders.iter().all(|h| *h == winners[0]));
+        assert_eq!(inits.load(Ordering::SeqCst), 1, "losers never run init");
+    }
+}
+
+/// Traps exits and, inside `handle_exit`, reports whether the registry still holds "svc".
+struct NameChecker {
+    names: TestNames,
+    seen: tokio::sync::mpsc::UnboundedSender<bool>,
+}
+
+impl Actor for NameChecker {
+    type Args = (TestNames, tokio::sync::mpsc::UnboundedSender<bool>);
+    async fn init((names, seen): Self::Args, ctx: &mut Context<Self>) -> Result<Self, InitError> {
+        ctx.trap_exit(true);
+        Ok(NameChecker { names, seen })
+    }
+    async fn handle_exit(
+        &mut self,
+        _: actor_core::Exit,
+        _: &mut Context<Self>,
+    ) -> actor_core::Flow {
+        let _ = self.seen.send(self.names.holds("svc"));
+        actor_core::Flow::Ok
+    }
+    async fn handle_down(
+        &mut self,
+        _: actor_core::Down,
+        _: &mut Context<Self>,
+    ) -> actor_core::Flow {
+        let _ = self.seen.send(self.names.holds("svc"));
+        actor_core::Flow::Ok
+    }
+}
+
+struct Watch(actor_core::Pid);
+impl Call<Watch> for NameChecker {
+    type Reply = ();
+    async fn handle_call(&mut self, Watch(p): Watch, ctx: &mut Context<Self>) -> CallReply<()> {
+        ctx.link(&p);
+        ctx.monitor(&p);
+        CallReply::Reply(())
+    }
+}
+
+#[tokio::test]
+async fn names_are_released_before_links_and_monitors_hear_of_the_exit() {
+    let names = TestNames::default();
+    let name = Name::via(names.clone(), "svc".to_string());
+    let (tx, mut seen) = tokio::sync::mpsc::unbounded_channel();
+    let checker = NameChecker::start((names.clone(), tx)).await.unwrap();
+    let target = Spy::start(spy_args(false).0)
+        .name(name.clone())
+        .await
+        .unwrap();
+    assert!(names.holds("svc"));
+    checker.call(Watch(target.pid())).await.unwrap();
+    target.pid().exit(ExitReason::msg("boom"));
+    // Both the EXIT (link) and the DOWN (monitor) saw the name already released.
+    assert_eq!(seen.recv().await, Some(false));
+    assert_eq!(seen.recv().await, Some(false));
+    let again = Spy::start(spy_args(false).0)
+        .name(name.clone())
+        .await
+        .unwrap();
+    assert_eq!(name.whereis(), Some(again.pid()));
+}

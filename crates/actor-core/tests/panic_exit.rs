@@ -1,0 +1,172 @@
+//! A panic in any callback becomes an abnormal exit reason (R-GS-9, R-GS-18); the runtime
+//! and the callers survive.
+mod support;
+
+use std::time::Duration;
+
+use actor_core::{
+    Actor, Call, CallError, CallReply, Cast, Context, Continue, Down, Exit, ExitReason, Flow, Info,
+    InitError,
+};
+use tokio::sync::mpsc;
+
+/// Where `Fragile` panics.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Spot {
+    Call,
+    Cast,
+    Info,
+    Continue,
+    Down,
+    Exit,
+    Timeout,
+    Terminate,
+}
+
+struct Fragile {
+    spot: Spot,
+    terminated: mpsc::UnboundedSender<ExitReason>,
+}
+
+struct Go;
+
+impl Actor for Fragile {
+    type Args = (Spot, mpsc::UnboundedSender<ExitReason>);
+    async fn init(
+        (spot, terminated): Self::Args,
+        ctx: &mut Context<Self>,
+    ) -> Result<Self, InitError> {
+        ctx.trap_exit(true);
+        Ok(Fragile { spot, terminated })
+    }
+    async fn terminate(&mut self, reason: &ExitReason, _: &mut Context<Self>) {
+        let _ = self.terminated.send(reason.clone());
+        if self.spot == Spot::Terminate {
+            panic!("terminate exploded");
+        }
+    }
+    async fn handle_down(&mut self, _: Down, _: &mut Context<Self>) -> Flow {
+        panic!("down exploded")
+    }
+    async fn handle_exit(&mut self, _: Exit, _: &mut Context<Self>) -> Flow {
+        panic!("exit exploded")
+    }
+    async fn handle_timeout(&mut self, _: &mut Context<Self>) -> Flow {
+        panic!("timeout exploded")
+    }
+}
+
+impl Call<Go> for Fragile {
+    type Reply = ();
+    async fn handle_call(&mut self, _: Go, ctx: &mut Context<Self>) -> CallReply<()> {
+        match self.spot {
+            Spot::Call => panic!("call exploded"),
+            Spot::Cast => ctx.myself().cast(Go),
+            Spot::Info => ctx.myself().send_info(Go),
+            Spot::Continue => ctx.continue_with(Go),
+            Spot::Down => {
+                let other = Fragile::start((Spot::Cast, mpsc::unbounded_channel().0))
+                    .await
+                    .expect("a second Fragile starts");
+                ctx.monitor(&other.pid());
+                other.pid().kill();
+            }
+            Spot::Exit => {
+                let me = ctx.pid().clone();
+                me.exit(ExitReason::Shutdown);
+            }
+            Spot::Timeout => ctx.set_timeout(Duration::from_millis(1)),
+            Spot::Terminate => return CallReply::Stop(ExitReason::Normal),
+        }
+        CallReply::Reply(())
+    }
+}
+
+impl Cast<Go> for Fragile {
+    async fn handle_cast(&mut self, _: Go, _: &mut Context<Self>) -> Flow {
+        panic!("cast exploded")
+    }
+}
+
+impl Info<Go> for Fragile {
+    async fn handle_info(&mut self, _: Go, _: &mut Context<Self>) -> Flow {
+        panic!("info exploded")
+    }
+}
+
+impl Continue<Go> for Fragile {
+    async fn handle_continue(&mut self, _: Go, _: &mut Context<Self>) -> Flow {
+        panic!("continue exploded")
+    }
+}
+
+fn panic_reason(msg: &str) -> ExitReason {
+    ExitReason::Panic(msg.into())
+}
+
+#[tokio::test]
+async fn a_panic_in_handle_call_runs_terminate_and_the_caller_gets_the_reason() {
+    let (tx, mut terminated) = mpsc::unbounded_channel();
+    let f = Fragile::start((Spot::Call, tx)).await.unwrap();
+    match f.call(Go).await {
+        Err(CallError::Exit(r)) => assert_eq!(r, panic_reason("call exploded")),
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(terminated.recv().await, Some(panic_reason("call exploded")));
+    assert_eq!(f.pid().exited().await, panic_reason("call exploded"));
+}
+
+#[tokio::test]
+async fn a_panic_in_any_other_callback_runs_terminate_and_exits_with_the_panic() {
+    for (spot, msg) in [
+        (Spot::Cast, "cast exploded"),
+        (Spot::Info, "info exploded"),
+        (Spot::Continue, "continue exploded"),
+        (Spot::Down, "down exploded"),
+        (Spot::Exit, "exit exploded"),
+        (Spot::Timeout, "timeout exploded"),
+    ] {
+        let (tx, mut terminated) = mpsc::unbounded_channel();
+        let f = Fragile::start((spot, tx)).await.unwrap();
+        // The call itself succeeds (or the actor dies right after its reply).
+        let _ = f.call(Go).await;
+        let reason = f.pid().exited().await;
+        assert_eq!(reason, panic_reason(msg), "{spot:?}");
+        assert!(!reason.is_benign());
+        assert_eq!(terminated.recv().await, Some(panic_reason(msg)), "{spot:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_panic_in_terminate_replaces_the_exit_reason() {
+    let (tx, mut terminated) = mpsc::unbounded_channel();
+    let f = Fragile::start((Spot::Terminate, tx)).await.unwrap();
+    let _ = f.call(Go).await;
+    assert_eq!(terminated.recv().await, Some(ExitReason::Normal));
+    assert_eq!(f.pid().exited().await, panic_reason("terminate exploded"));
+}
+
+#[tokio::test]
+async fn a_stop_whose_terminate_panics_reports_the_other_reason() {
+    let (tx, _terminated) = mpsc::unbounded_channel();
+    let f = Fragile::start((Spot::Terminate, tx)).await.unwrap();
+    assert_eq!(
+        f.stop(ExitReason::Normal).await,
+        Err(actor_core::StopError::Exit(panic_reason(
+            "terminate exploded"
+        )))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn panics_never_take_down_the_runtime() {
+    for _ in 0..50 {
+        let (tx, _t) = mpsc::unbounded_channel();
+        let f = Fragile::start((Spot::Call, tx)).await.unwrap();
+        assert!(f.call(Go).await.is_err());
+    }
+    // The runtime still runs new actors.
+    let (tx, _t) = mpsc::unbounded_channel();
+    let f = Fragile::start((Spot::Terminate, tx)).await.unwrap();
+    assert!(f.is_alive());
+}
