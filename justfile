@@ -1,0 +1,39 @@
+# List the recipes.
+default:
+    @just --list
+
+# Format the workspace.
+[group('check')]
+fmt:
+    cargo fmt --all
+
+# Format check and clippy with warnings denied.
+[group('check')]
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# The README's test command: every unit, integration and doc test.
+[group('test')]
+test:
+    cargo test --workspace
+
+# Build the API docs with warnings denied.
+[group('check')]
+doc:
+    RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+
+# Run one example, e.g. `just example tour`.
+[group('run')]
+example NAME:
+    cargo run --example {{NAME}}
+
+# Run every example to completion (each checks its own outcome).
+[group('run')]
+examples:
+    for f in examples/*.rs; do cargo run -q --example "$(basename "$f" .rs)" || exit 1; done
+
+# The same steps as CI.
+[group('check')]
+ci:
+    bash .ci/run
