@@ -149,13 +149,13 @@ impl<A: Actor> Context<A> {
     /// At most one link exists per pair; linking to oneself does nothing. Linking to a dead
     /// actor sends this actor an exit signal with reason `NoProc`, as `link/1` does.
     pub fn link(&mut self, other: &Pid) {
-        signal::link(&self.pid, other);
+        signal::link_pair(&self.pid, other);
     }
 
     /// Removes the link with `other`, if any. An [`Exit`](crate::Exit) already queued stays
     /// queued.
     pub fn unlink(&mut self, other: &Pid) {
-        signal::unlink(&self.pid, other);
+        signal::unlink_pair(&self.pid, other);
     }
 
     /// Monitors `other`: when it exits, this actor gets one [`Down`](crate::Down) for this

@@ -25,6 +25,7 @@ use std::sync::Arc;
 /// assert!(!ExitReason::Killed.is_benign());
 ///
 /// let crash = ExitReason::error(std::io::Error::other("disk gone"));
+/// assert_eq!(ExitReason::shutdown_with("reload").to_string(), "shutdown: reload");
 /// assert!(!crash.is_benign());
 /// assert_eq!(crash.to_string(), "error: disk gone");
 /// assert!(crash.downcast_ref::<std::io::Error>().is_some());
@@ -36,8 +37,11 @@ pub enum ExitReason {
     Normal,
     /// An orderly stop was requested (`shutdown`).
     Shutdown,
-    /// An orderly stop with a payload (`{shutdown, Term}`).
-    ShutdownWith(Arc<str>),
+    /// An orderly stop with a payload (`{shutdown, Term}`): a label made with
+    /// [`shutdown_with`](ExitReason::shutdown_with), or a typed value made with
+    /// [`shutdown_with_error`](ExitReason::shutdown_with_error) and read back with
+    /// [`downcast_ref`](ExitReason::downcast_ref).
+    ShutdownWith(Arc<dyn StdError + Send + Sync>),
     /// The actor was killed by an untrappable kill, or a linked actor was (`killed`).
     Killed,
     /// The actor did not exist or was already dead (`noproc`), as seen by a monitor.
@@ -51,7 +55,15 @@ pub enum ExitReason {
 impl ExitReason {
     /// `{shutdown, payload}`: an orderly stop carrying a label.
     pub fn shutdown_with(payload: impl Into<Arc<str>>) -> Self {
-        Self::ShutdownWith(payload.into())
+        Self::ShutdownWith(Arc::new(Message(payload.into())))
+    }
+
+    /// `{shutdown, payload}` with a typed payload; still benign.
+    pub fn shutdown_with_error<E>(payload: E) -> Self
+    where
+        E: StdError + Send + Sync + 'static,
+    {
+        Self::ShutdownWith(Arc::new(payload))
     }
 
     /// An abnormal reason carrying a typed error as its cause.
@@ -80,10 +92,11 @@ impl ExitReason {
         matches!(self, Self::Normal)
     }
 
-    /// The error cause, if this is [`ExitReason::Error`] holding an `E`.
+    /// The typed cause, if this is [`ExitReason::Error`] or [`ExitReason::ShutdownWith`]
+    /// holding an `E`.
     pub fn downcast_ref<E: StdError + 'static>(&self) -> Option<&E> {
         match self {
-            Self::Error(e) => e.downcast_ref::<E>(),
+            Self::Error(e) | Self::ShutdownWith(e) => e.downcast_ref::<E>(),
             _ => None,
         }
     }
@@ -120,7 +133,10 @@ impl fmt::Debug for ExitReason {
         match self {
             Self::Normal => f.write_str("Normal"),
             Self::Shutdown => f.write_str("Shutdown"),
-            Self::ShutdownWith(p) => f.debug_tuple("ShutdownWith").field(p).finish(),
+            Self::ShutdownWith(p) => f
+                .debug_tuple("ShutdownWith")
+                .field(&format_args!("{p}"))
+                .finish(),
             Self::Killed => f.write_str("Killed"),
             Self::NoProc => f.write_str("NoProc"),
             Self::Panic(m) => f.debug_tuple("Panic").field(m).finish(),
@@ -139,10 +155,10 @@ impl PartialEq for ExitReason {
             | (Self::Shutdown, Self::Shutdown)
             | (Self::Killed, Self::Killed)
             | (Self::NoProc, Self::NoProc) => true,
-            (Self::ShutdownWith(a), Self::ShutdownWith(b)) | (Self::Panic(a), Self::Panic(b)) => {
-                a == b
+            (Self::Panic(a), Self::Panic(b)) => a == b,
+            (Self::ShutdownWith(a), Self::ShutdownWith(b)) | (Self::Error(a), Self::Error(b)) => {
+                Arc::ptr_eq(a, b) || a.to_string() == b.to_string()
             }
-            (Self::Error(a), Self::Error(b)) => Arc::ptr_eq(a, b) || a.to_string() == b.to_string(),
             _ => false,
         }
     }
@@ -206,7 +222,7 @@ mod serde_impl {
             Ok(match Repr::deserialize(d)? {
                 Repr::Normal => Self::Normal,
                 Repr::Shutdown => Self::Shutdown,
-                Repr::ShutdownWith(p) => Self::ShutdownWith(Arc::from(p)),
+                Repr::ShutdownWith(p) => Self::shutdown_with(p),
                 Repr::Killed => Self::Killed,
                 Repr::NoProc => Self::NoProc,
                 Repr::Panic(m) => Self::Panic(Arc::from(m)),

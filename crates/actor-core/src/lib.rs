@@ -81,7 +81,7 @@ pub use handler::{Call, CallReply, Cast, Continue, Flow, Info, ReplyTo};
 pub use mailbox::Mailbox;
 pub use name::{Name, NameRegistry};
 pub use pid::{ActorId, Pid};
-pub use signal::{Down, Exit, MonitorRef};
+pub use signal::{Down, Exit, MonitorRef, link, self_pid, unlink};
 pub use spawn::Start;
 pub use system::{ActorInfo, Status, live_actors, live_count};
 pub use timer::TimerRef;

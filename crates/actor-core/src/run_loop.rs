@@ -213,7 +213,7 @@ fn fail_start(
         // A trapping starter is not left an EXIT (OTP >= 26); a non-trapping one is killed by
         // the link when the reason is abnormal, so the link stays for that case.
         if parent.inner.core().traps_exit() || exit_reason.is_normal() {
-            signal::unlink(parent, pid);
+            signal::unlink_pair(parent, pid);
         }
     }
     pid.inner.core().set_exit(exit_reason);

@@ -136,7 +136,7 @@ pub(crate) fn kill(target: &Pid) {
 
 /// Links `me` (the running actor) with `other`. If `other` is dead, `me` receives an exit
 /// signal with reason `noproc`, as OTP's `link/1` does.
-pub(crate) fn link(me: &Pid, other: &Pid) {
+pub(crate) fn link_pair(me: &Pid, other: &Pid) {
     if me.id() == other.id() {
         return;
     }
@@ -147,7 +147,7 @@ pub(crate) fn link(me: &Pid, other: &Pid) {
     }
 }
 
-pub(crate) fn unlink(me: &Pid, other: &Pid) {
+pub(crate) fn unlink_pair(me: &Pid, other: &Pid) {
     other.inner.core().remove_link(me.id());
     me.inner.core().remove_link(other.id());
 }
@@ -163,4 +163,62 @@ pub(crate) fn monitor(watcher: &Pid, target: &Pid) -> MonitorRef {
         });
     }
     monitor
+}
+
+/// The pid of the actor whose task runs this code: Erlang's `self()`. `None` outside any
+/// actor (for example in `main`, or in a task spawned with `tokio::spawn`).
+///
+/// # Examples
+///
+/// ```
+/// assert!(actor_core::self_pid().is_none()); // not inside an actor here
+/// ```
+pub fn self_pid() -> Option<Pid> {
+    crate::context::current_pid()
+}
+
+/// Links the actor running this code with `other`, as [`Context::link`](crate::Context::link)
+/// does: `link/1`. Returns `false`, doing nothing, when called outside any actor.
+///
+/// # Examples
+///
+/// ```
+/// # use actor_core::{Actor, Context, InitError};
+/// # struct Idle;
+/// # impl Actor for Idle {
+/// #     type Args = ();
+/// #     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, InitError> { Ok(Idle) }
+/// # }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let a = Idle::start(()).await.unwrap();
+/// assert!(!actor_core::link(&a.pid())); // main is not an actor
+/// # }
+/// ```
+pub fn link(other: &Pid) -> bool {
+    match self_pid() {
+        Some(me) => {
+            link_pair(&me, other);
+            true
+        }
+        None => false,
+    }
+}
+
+/// Removes the link between the actor running this code and `other`: `unlink/1`. Returns
+/// `false` when called outside any actor.
+///
+/// # Examples
+///
+/// ```
+/// assert!(actor_core::self_pid().is_none());
+/// ```
+pub fn unlink(other: &Pid) -> bool {
+    match self_pid() {
+        Some(me) => {
+            unlink_pair(&me, other);
+            true
+        }
+        None => false,
+    }
 }

@@ -107,7 +107,7 @@ impl<A: Actor> Start<A> {
         let (cell, rx) = ActorCell::<A>::new(self.mailbox);
         let pid = cell.pid();
         if let Some(parent) = &parent {
-            signal::link(parent, &pid);
+            signal::link_pair(parent, &pid);
         }
         system::remember(&pid);
         let (ack_tx, ack_rx) = oneshot::channel();
@@ -134,7 +134,7 @@ impl<A: Actor> Start<A> {
                     // {error, timeout}: unlink first so the parent hears nothing, then kill
                     // and wait for the full exit.
                     if let Some(parent) = &parent {
-                        signal::unlink(parent, &pid);
+                        signal::unlink_pair(parent, &pid);
                     }
                     signal::kill(&pid);
                     pid.exited().await;

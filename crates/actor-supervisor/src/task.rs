@@ -1,0 +1,351 @@
+//! Task.Supervisor (R-TASK): a dynamic supervisor of one-off tasks.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use actor_core::{Actor, Context, Continue, ExitReason, Flow, InitError, Name, Pid, StartError};
+use thiserror::Error;
+use tokio::sync::oneshot;
+
+use crate::dynamic::{DynamicOptions, DynamicSupervisorRef, dynamic_args, start_dynamic};
+use crate::error::{ChildError, SupervisorStartError};
+use crate::spec::{ChildSpec, Restart, Shutdown};
+
+type Body = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// The actor that runs one task body to completion and exits `Normal` (or with its panic).
+struct TaskRunner {
+    body: Option<Body>,
+}
+
+impl fmt::Debug for TaskRunner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TaskRunner")
+    }
+}
+
+struct Run;
+
+impl Actor for TaskRunner {
+    type Args = Body;
+    async fn init(body: Body, ctx: &mut Context<Self>) -> Result<Self, InitError> {
+        ctx.continue_with(Run);
+        Ok(TaskRunner { body: Some(body) })
+    }
+}
+
+impl Continue<Run> for TaskRunner {
+    async fn handle_continue(&mut self, _: Run, _: &mut Context<Self>) -> Flow {
+        if let Some(body) = self.body.take() {
+            body.await;
+        }
+        Flow::Stop(ExitReason::Normal)
+    }
+}
+
+async fn run_task(body: Body) -> Result<Option<Pid>, StartError> {
+    crate::spec::started(TaskRunner::start_link(body).await)
+}
+
+/// A supervisor of tasks: `Task.Supervisor`. Tasks are temporary by default (never
+/// restarted), shut down within 5 s, and the supervisor allows 3 restarts in 5 s.
+///
+/// # Examples
+///
+/// ```
+/// use actor_supervisor::TaskSupervisor;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let tasks = TaskSupervisor::builder().start_link().await.unwrap();
+///
+/// // Fire and forget, supervised.
+/// tasks.start_child(|| async { /* background work */ }).await.unwrap();
+///
+/// // Run and await the result; a crash comes back as an error, not as a crash of the caller.
+/// let answer = tasks.async_nolink(async { 6 * 7 }).await.unwrap();
+/// assert_eq!(answer.await_result().await.unwrap(), 42);
+/// let boom = tasks.async_nolink(async { panic!("bad input") }).await.unwrap();
+/// assert!(boom.await_result().await.is_err());
+/// # let _: Option<()> = None;
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct TaskSupervisor;
+
+impl TaskSupervisor {
+    /// A builder with `Task.Supervisor`'s defaults.
+    pub fn builder() -> TaskSupervisorBuilder {
+        TaskSupervisorBuilder {
+            options: DynamicOptions::default(),
+            name: None,
+        }
+    }
+}
+
+/// Configures and starts a [`TaskSupervisor`].
+///
+/// # Examples
+///
+/// See [`TaskSupervisor`].
+#[must_use = "a builder does nothing until started"]
+#[derive(Debug)]
+pub struct TaskSupervisorBuilder {
+    options: DynamicOptions,
+    name: Option<Name>,
+}
+
+impl TaskSupervisorBuilder {
+    /// At most `max` tasks at once.
+    pub fn max_children(mut self, max: usize) -> Self {
+        self.options.max_children = Some(max);
+        self
+    }
+
+    /// At most `max_restarts` restarts within `period` (default 3 in 5 s).
+    pub fn intensity(mut self, max_restarts: u32, period: Duration) -> Self {
+        self.options.intensity = max_restarts;
+        self.options.period = period;
+        self
+    }
+
+    /// Names the supervisor.
+    pub fn name(mut self, name: Name) -> Self {
+        self.name = Some(name);
+        self
+    }
+
+    /// Starts it linked to the calling actor, if any.
+    ///
+    /// # Errors
+    ///
+    /// [`SupervisorStartError`] for a zero period or a name clash.
+    pub async fn start_link(self) -> Result<TaskSupervisorRef, SupervisorStartError> {
+        let inner = start_dynamic(dynamic_args(self.options), self.name, true).await?;
+        Ok(TaskSupervisorRef {
+            sup: DynamicSupervisorRef { inner },
+        })
+    }
+}
+
+/// The handle of a running [`TaskSupervisor`].
+///
+/// # Examples
+///
+/// See [`TaskSupervisor`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskSupervisorRef {
+    sup: DynamicSupervisorRef,
+}
+
+impl TaskSupervisorRef {
+    /// The supervisor's pid.
+    pub fn pid(&self) -> Pid {
+        self.sup.pid()
+    }
+
+    /// Starts a temporary task, not linked to the caller (R-TASK-2).
+    ///
+    /// # Errors
+    ///
+    /// `MaxChildren`, or the supervisor is gone.
+    pub async fn start_child<F, Fut>(&self, task: F) -> Result<Pid, ChildError>
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.start_child_with(
+            task,
+            Restart::Temporary,
+            Shutdown::Timeout(Duration::from_secs(5)),
+        )
+        .await
+    }
+
+    /// Starts a task with a restart type and shutdown (R-TASK-2): `Permanent` restarts it on
+    /// every exit, `Transient` only after a crash. `task` is called again for each restart.
+    ///
+    /// # Errors
+    ///
+    /// `MaxChildren`, or the supervisor is gone.
+    pub async fn start_child_with<F, Fut>(
+        &self,
+        task: F,
+        restart: Restart,
+        shutdown: Shutdown,
+    ) -> Result<Pid, ChildError>
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let spec = ChildSpec::new("task", move || run_task(Box::pin(task())))
+            .restart(restart)
+            .shutdown(shutdown);
+        self.sup
+            .start_child(spec)
+            .await?
+            .ok_or(ChildError::NotFound)
+    }
+
+    /// Runs `future` as a temporary task that is not linked to the caller; the returned
+    /// [`Task`] yields its result or its exit reason (R-TASK-3). A crash never takes the
+    /// caller down.
+    ///
+    /// # Errors
+    ///
+    /// `MaxChildren` (where Elixir raises), or the supervisor is gone.
+    pub async fn async_nolink<T, Fut>(&self, future: Fut) -> Result<Task<T>, ChildError>
+    where
+        T: Send + 'static,
+        Fut: Future<Output = T> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let body: Body = Box::pin(async move {
+            let out = future.await;
+            let _ = tx.send(out);
+        });
+        // A temporary task is started once; the cell hands the body to that one start.
+        let once = Arc::new(Mutex::new(Some(body)));
+        let spec = ChildSpec::new("task", move || {
+            let body = once.lock().unwrap_or_else(PoisonError::into_inner).take();
+            async move {
+                match body {
+                    Some(body) => run_task(body).await,
+                    None => Err(StartError::Failed(ExitReason::msg(
+                        "an async task cannot be restarted",
+                    ))),
+                }
+            }
+        })
+        .restart(Restart::Temporary);
+        let pid = self
+            .sup
+            .start_child(spec)
+            .await?
+            .ok_or(ChildError::NotFound)?;
+        Ok(Task { pid, rx })
+    }
+
+    /// As [`async_nolink`](Self::async_nolink), and links the task to the calling actor, so
+    /// a crash of the task kills a caller that does not trap exits (R-TASK-4). Outside an
+    /// actor there is nothing to link and this is `async_nolink`.
+    ///
+    /// # Errors
+    ///
+    /// As [`async_nolink`](Self::async_nolink).
+    pub async fn async_link<T, Fut>(&self, future: Fut) -> Result<Task<T>, ChildError>
+    where
+        T: Send + 'static,
+        Fut: Future<Output = T> + Send + 'static,
+    {
+        let task = self.async_nolink(future).await?;
+        actor_core::link(&task.pid);
+        Ok(task)
+    }
+
+    /// Stops a task (R-TASK-6).
+    ///
+    /// # Errors
+    ///
+    /// `NotFound`, or the supervisor is gone.
+    pub async fn terminate_child(&self, pid: &Pid) -> Result<(), ChildError> {
+        self.sup.terminate_child(pid).await
+    }
+
+    /// The running tasks' pids, restarting ones excluded (R-TASK-6).
+    ///
+    /// # Errors
+    ///
+    /// The supervisor is gone.
+    pub async fn children(&self) -> Result<Vec<Pid>, ChildError> {
+        Ok(self
+            .sup
+            .which_children()
+            .await?
+            .into_iter()
+            .filter_map(|c| c.pid.pid().cloned())
+            .collect())
+    }
+
+    /// Stops the supervisor and all its tasks at once.
+    ///
+    /// # Errors
+    ///
+    /// As [`ActorRef::stop`](actor_core::ActorRef::stop).
+    pub async fn stop(&self, reason: ExitReason) -> Result<(), actor_core::StopError> {
+        self.sup.stop(reason).await
+    }
+}
+
+/// A running task's handle: await its result (`Task.await`).
+///
+/// # Examples
+///
+/// See [`TaskSupervisor`].
+pub struct Task<T> {
+    pid: Pid,
+    rx: oneshot::Receiver<T>,
+}
+
+impl<T> fmt::Debug for Task<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Task")
+            .field("pid", &self.pid)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why awaiting a task gave no result (R-TASK-5).
+///
+/// # Examples
+///
+/// See [`TaskSupervisor`].
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TaskError {
+    /// The task exited without a result, with this reason.
+    #[error("task exited: {0}")]
+    Exit(ExitReason),
+    /// No result within the timeout; the task keeps running.
+    #[error("task timed out")]
+    Timeout,
+}
+
+impl<T> Task<T> {
+    /// The task's pid.
+    pub fn pid(&self) -> &Pid {
+        &self.pid
+    }
+
+    /// Waits up to 5 s for the result (`Task.await/2` with its default).
+    ///
+    /// # Errors
+    ///
+    /// As [`await_timeout`](Self::await_timeout).
+    pub async fn await_result(self) -> Result<T, TaskError> {
+        self.await_timeout(Duration::from_secs(5)).await
+    }
+
+    /// Waits up to `timeout` for the result. On timeout the task is not killed, and its late
+    /// result is dropped.
+    ///
+    /// # Errors
+    ///
+    /// [`TaskError::Exit`] when the task died without a result, [`TaskError::Timeout`].
+    pub async fn await_timeout(self, timeout: Duration) -> Result<T, TaskError> {
+        let Task { pid, rx } = self;
+        let wait = async move {
+            match rx.await {
+                Ok(out) => Ok(out),
+                Err(_) => Err(TaskError::Exit(pid.exited().await)),
+            }
+        };
+        match tokio::time::timeout(timeout, wait).await {
+            Ok(result) => result,
+            Err(_) => Err(TaskError::Timeout),
+        }
+    }
+}
