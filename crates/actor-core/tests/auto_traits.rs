@@ -1,5 +1,6 @@
 //! Handles are Send + Sync + Clone, and their futures are Send (so they can cross
 //! `tokio::spawn`).
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 mod support;
 
 use actor_core::{

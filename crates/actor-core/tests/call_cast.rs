@@ -1,4 +1,5 @@
 //! Calls and casts: ordering, typed replies, deferred replies, stops, failures (R-GS-4..10).
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 mod support;
 
 use std::time::Duration;

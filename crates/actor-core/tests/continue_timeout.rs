@@ -1,4 +1,5 @@
 //! handle_continue ordering (R-GS-14) and the idle timeout (R-GS-13).
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 mod support;
 
 use std::time::Duration;

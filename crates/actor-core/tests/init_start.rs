@@ -1,4 +1,5 @@
 //! Every init outcome (R-GS-1, R-GS-2, R-GS-3) and named starts (R-NAME-2, R-NAME-3).
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 mod support;
 
 use std::sync::Arc;

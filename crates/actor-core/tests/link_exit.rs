@@ -1,5 +1,6 @@
 //! Exit signals with and without trap_exit (the R-SIG-2 matrix), kill, and links (R-SIG-3),
 //! parent exits (R-GS-17, R-GS-19).
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 mod support;
 
 use actor_core::{Actor, ActorRef, Call, CallReply, Context, ExitReason, InitError};

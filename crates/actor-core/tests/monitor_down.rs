@@ -1,5 +1,6 @@
 //! Monitors: one-way, stackable, DOWN with reason, noproc for the dead, demonitor with
 //! flush (R-SIG-4), and ordering of a reply before the DOWN (R-SIG-5).
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 mod support;
 
 use actor_core::ExitReason;

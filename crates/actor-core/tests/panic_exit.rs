@@ -1,5 +1,6 @@
 //! A panic in any callback becomes an abnormal exit reason (R-GS-9, R-GS-18); the runtime
 //! and the callers survive.
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 mod support;
 
 use std::time::Duration;

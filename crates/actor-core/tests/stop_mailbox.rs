@@ -1,4 +1,5 @@
 //! Stop from outside (R-GS-16), bounded mailboxes, introspection.
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 mod support;
 
 use std::time::Duration;

@@ -1,5 +1,6 @@
 //! Timers: send_after, send_interval and cancel, from the context and from outside, on
 //! paused time.
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 mod support;
 
 use std::time::Duration;

@@ -80,12 +80,12 @@ struct DynChild {
 ///
 /// ```
 /// use actor_core::{Actor, Context, InitError};
-/// use actor_supervisor::{ChildSpec, ChildError, DynamicSupervisor, Restart};
+/// use actor_supervisor::{ChildSpec, ChildError, DynamicSupervisor};
 ///
-/// struct Player(String);
+/// struct Player { _name: String }
 /// impl Actor for Player {
 ///     type Args = String;
-///     async fn init(name: String, _: &mut Context<Self>) -> Result<Self, InitError> { Ok(Player(name)) }
+///     async fn init(name: String, _: &mut Context<Self>) -> Result<Self, InitError> { Ok(Player { _name: name }) }
 /// }
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
@@ -658,10 +658,10 @@ type Template<T> = Arc<dyn Fn(T) -> StartFuture + Send + Sync>;
 /// use actor_core::{Actor, Context, InitError};
 /// use actor_supervisor::{ChildError, Restart, SimpleOneForOne};
 ///
-/// struct Container(String);
+/// struct Container { _name: String }
 /// impl Actor for Container {
 ///     type Args = String;
-///     async fn init(name: String, _: &mut Context<Self>) -> Result<Self, InitError> { Ok(Container(name)) }
+///     async fn init(name: String, _: &mut Context<Self>) -> Result<Self, InitError> { Ok(Container { _name: name }) }
 /// }
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {

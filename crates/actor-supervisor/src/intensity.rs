@@ -76,8 +76,10 @@ mod tests {
         // At t = 7 the restart at 0 is out of the window; 3 and 7 remain.
         assert!(i.add_restart(at(t0, 7)));
         assert_eq!(i.in_window(), 2);
-        // At t = 9: 3, 7, 9 are within 5 s of 9 → 3 restarts > 2.
-        assert!(!i.add_restart(at(t0, 9)));
+        // At t = 9 the restart at 3 is 6 s old: out. 7 and 9 remain.
+        assert!(i.add_restart(at(t0, 9)));
+        // At t = 11: 7, 9 and 11 are all within 5 s → 3 restarts > 2.
+        assert!(!i.add_restart(at(t0, 11)));
     }
 
     #[test]

@@ -208,10 +208,10 @@ impl fmt::Debug for ExtraArgs {
 /// use actor_core::{Actor, Context, InitError};
 /// use actor_supervisor::{ChildSpec, Restart, Shutdown};
 ///
-/// struct Queue(Vec<u32>);
+/// struct Queue { _items: Vec<u32> }
 /// impl Actor for Queue {
 ///     type Args = Vec<u32>;
-///     async fn init(items: Vec<u32>, _: &mut Context<Self>) -> Result<Self, InitError> { Ok(Queue(items)) }
+///     async fn init(items: Vec<u32>, _: &mut Context<Self>) -> Result<Self, InitError> { Ok(Queue { _items: items }) }
 /// }
 ///
 /// let spec = ChildSpec::worker::<Queue>("queue", vec![1, 2, 3])
@@ -251,14 +251,14 @@ impl ChildSpec {
     /// # Examples
     ///
     /// ```
-    /// use actor_core::{Actor, Context, InitError, StartError, ExitReason};
+    /// use actor_core::{Actor, Context, InitError};
     /// use actor_supervisor::ChildSpec;
     ///
-    /// struct Conn { pool: String, user: u64 }
+    /// struct Conn { _pool: String, _user: u64 }
     /// impl Actor for Conn {
     ///     type Args = (String, u64);
     ///     async fn init((pool, user): Self::Args, _: &mut Context<Self>) -> Result<Self, InitError> {
-    ///         Ok(Conn { pool, user })
+    ///         Ok(Conn { _pool: pool, _user: user })
     ///     }
     /// }
     ///

@@ -796,7 +796,7 @@ fn start_error(e: StartError) -> SupervisorStartError {
 ///
 /// ```
 /// use actor_core::{Actor, Context, InitError};
-/// use actor_supervisor::{ChildError, ChildSpec, Restart, Supervisor};
+/// use actor_supervisor::{ChildError, ChildSpec, Supervisor};
 ///
 /// struct Worker;
 /// impl Actor for Worker {

@@ -1,4 +1,5 @@
 //! The supervisor API and its error results (R-SUP-1 … R-SUP-10, R-CS-2, R-FLAG-3, §12).
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 mod support;
 
 use std::sync::atomic::Ordering;

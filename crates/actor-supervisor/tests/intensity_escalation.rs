@@ -1,4 +1,5 @@
 //! Restart intensity (R-INT-1/2), escalation to the parent (R-INT-3), nesting.
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 mod support;
 
 use std::time::Duration;

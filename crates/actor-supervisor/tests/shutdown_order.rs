@@ -1,5 +1,6 @@
 //! Shutdown (R-SHUT-1 … R-SHUT-5): reverse order one at a time, per-child shutdown specs,
 //! terminate only for trapping children, killing a supervisor.
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 mod support;
 
 use std::time::Duration;

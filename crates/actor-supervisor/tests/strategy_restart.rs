@@ -1,5 +1,6 @@
 //! The three strategies (R-RST-2), the restart-type table (R-RST-1), failed restarts
 //! (R-RST-4).
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 mod support;
 
 use std::sync::atomic::Ordering;
