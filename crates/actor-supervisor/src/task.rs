@@ -30,8 +30,12 @@ impl fmt::Debug for TaskRunner {
 struct Run;
 
 impl Actor for TaskRunner {
-    type Args = Body;
-    async fn init(body: Body, ctx: &mut Context<Self>) -> Result<Self, InitError> {
+    /// The body, and the caller to link to before it runs (`Task.Supervisor.async`).
+    type Args = (Body, Option<Pid>);
+    async fn init((body, link_to): Self::Args, ctx: &mut Context<Self>) -> Result<Self, InitError> {
+        if let Some(caller) = link_to {
+            ctx.link(&caller);
+        }
         ctx.continue_with(Run);
         Ok(TaskRunner { body: Some(body) })
     }
@@ -46,8 +50,8 @@ impl Continue<Run> for TaskRunner {
     }
 }
 
-async fn run_task(body: Body) -> Result<Option<Pid>, StartError> {
-    crate::spec::started(TaskRunner::start_link(body).await)
+async fn run_task(body: Body, link_to: Option<Pid>) -> Result<Option<Pid>, StartError> {
+    crate::spec::started(TaskRunner::start_link((body, link_to)).await)
 }
 
 /// A supervisor of tasks: `Task.Supervisor`. Tasks are temporary by default (never
@@ -181,7 +185,7 @@ impl TaskSupervisorRef {
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let spec = ChildSpec::new("task", move || run_task(Box::pin(task())))
+        let spec = ChildSpec::new("task", move || run_task(Box::pin(task()), None))
             .restart(restart)
             .shutdown(shutdown);
         self.sup
@@ -202,6 +206,18 @@ impl TaskSupervisorRef {
         T: Send + 'static,
         Fut: Future<Output = T> + Send + 'static,
     {
+        self.spawn_task(future, None).await
+    }
+
+    async fn spawn_task<T, Fut>(
+        &self,
+        future: Fut,
+        link_to: Option<Pid>,
+    ) -> Result<Task<T>, ChildError>
+    where
+        T: Send + 'static,
+        Fut: Future<Output = T> + Send + 'static,
+    {
         let (tx, rx) = oneshot::channel();
         let body: Body = Box::pin(async move {
             let out = future.await;
@@ -211,9 +227,10 @@ impl TaskSupervisorRef {
         let once = Arc::new(Mutex::new(Some(body)));
         let spec = ChildSpec::new("task", move || {
             let body = once.lock().unwrap_or_else(PoisonError::into_inner).take();
+            let link_to = link_to.clone();
             async move {
                 match body {
-                    Some(body) => run_task(body).await,
+                    Some(body) => run_task(body, link_to).await,
                     None => Err(StartError::Failed(ExitReason::msg(
                         "an async task cannot be restarted",
                     ))),
@@ -241,9 +258,9 @@ impl TaskSupervisorRef {
         T: Send + 'static,
         Fut: Future<Output = T> + Send + 'static,
     {
-        let task = self.async_nolink(future).await?;
-        actor_core::link(&task.pid);
-        Ok(task)
+        // The task links itself to the caller in its init, before its body runs, so even an
+        // instant crash reaches the caller.
+        self.spawn_task(future, actor_core::self_pid()).await
     }
 
     /// Stops a task (R-TASK-6).

@@ -143,3 +143,49 @@ async fn terminate_child_and_brutal_kill_on_shutdown() {
     tasks.stop(ExitReason::Shutdown).await.unwrap();
     assert_eq!(brutal.exited().await, ExitReason::Killed);
 }
+
+/// An actor that runs a linked task that crashes.
+struct Caller;
+struct RunLinked(actor_supervisor::TaskSupervisorRef);
+
+impl actor_core::Actor for Caller {
+    type Args = bool;
+    async fn init(
+        trap: bool,
+        ctx: &mut actor_core::Context<Self>,
+    ) -> Result<Self, actor_core::InitError> {
+        ctx.trap_exit(trap);
+        Ok(Caller)
+    }
+}
+
+impl actor_core::Call<RunLinked> for Caller {
+    type Reply = bool;
+    async fn handle_call(
+        &mut self,
+        RunLinked(tasks): RunLinked,
+        _: &mut actor_core::Context<Self>,
+    ) -> actor_core::CallReply<bool> {
+        let task = tasks
+            .async_link(async { panic!("linked task crashed") })
+            .await
+            .unwrap();
+        actor_core::CallReply::Reply(task.await_result().await.is_err())
+    }
+}
+
+#[tokio::test]
+async fn async_link_takes_down_a_non_trapping_caller_when_the_task_crashes() {
+    use actor_core::Actor as _;
+    let tasks = TaskSupervisor::builder().start_link().await.unwrap();
+    let caller = Caller::start(false).await.unwrap();
+    assert!(caller.call(RunLinked(tasks.clone())).await.is_err());
+    assert!(
+        matches!(caller.pid().exited().await, ExitReason::Panic(m) if &*m == "linked task crashed")
+    );
+
+    // A trapping caller survives and sees the error.
+    let caller = Caller::start(true).await.unwrap();
+    assert!(caller.call(RunLinked(tasks)).await.unwrap());
+    assert!(caller.is_alive());
+}
