@@ -189,8 +189,14 @@ impl Core {
         st.monitors.len() != before
     }
 
-    pub(crate) fn add_name(&self, name: Name) {
-        self.lock().names.push(name);
+    /// Records a name to release at exit; `false` if the actor is already cleaned up.
+    pub(crate) fn add_name(&self, name: Name) -> bool {
+        let mut st = self.lock();
+        if st.cleaned {
+            return false;
+        }
+        st.names.push(name);
+        true
     }
 
     /// The final exit reason, once the actor has fully terminated.
@@ -255,7 +261,7 @@ pub(crate) fn cleanup(pid: &Pid, default: ExitReason) {
     }
     // Names first, so that a restart can register the same name as soon as it hears.
     for name in &names {
-        name.unregister(pid);
+        name.release(pid);
     }
     for linked in links {
         linked.inner.core().remove_link(core.id);

@@ -194,6 +194,9 @@ pub enum RegisterError {
     /// name an actor).
     #[error("{0}")]
     Unsupported(&'static str),
+    /// The actor to name is dead.
+    #[error("the actor is not alive")]
+    NoProc,
 }
 
 /// A [`Pid`] was turned into an [`ActorRef`](crate::ActorRef) of the wrong actor type.

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use crate::actor::Actor;
 use crate::actor_ref::ActorRef;
-use crate::error::{DowncastError, RegisterError};
+use crate::error::{CallError, DowncastError, RegisterError, StopError};
+use crate::exit::ExitReason;
+use crate::handler::{Call, Cast};
 use crate::pid::Pid;
 
 /// A registry that can name actors: OTP's via module (`register_name`, `unregister_name`,
@@ -56,6 +58,14 @@ use crate::pid::Pid;
 /// let w = Worker::start(()).name(name.clone()).await.unwrap();
 /// assert_eq!(name.whereis(), Some(w.pid()));
 /// assert!(matches!(Worker::start(()).name(name.clone()).await, Err(StartError::AlreadyStarted(_))));
+///
+/// // Naming a running actor; the name goes when the actor does.
+/// let late = Name::via(names.clone(), "late".to_string());
+/// let w2 = Worker::start(()).await.unwrap();
+/// late.register(&w2.pid()).unwrap();
+/// w2.pid().kill();
+/// w2.pid().exited().await;
+/// assert_eq!(late.whereis(), None);
 /// # }
 /// ```
 pub trait NameRegistry<K>: Send + Sync + 'static {
@@ -145,11 +155,86 @@ impl Name {
         self.whereis().map(|pid| pid.downcast::<A>()).transpose()
     }
 
-    pub(crate) fn register(&self, pid: &Pid) -> Result<(), RegisterError> {
+    /// Registers a running actor under this name now, as `Process.register/2` does; the name
+    /// is released when the actor dies, like a name given at start.
+    ///
+    /// # Errors
+    ///
+    /// [`RegisterError::Taken`] if a live actor holds the name, [`RegisterError::NoProc`] if
+    /// `pid` is dead, or what the registry refuses.
+    ///
+    /// # Examples
+    ///
+    /// See [`NameRegistry`].
+    pub fn register(&self, pid: &Pid) -> Result<(), RegisterError> {
+        if !pid.is_alive() {
+            return Err(RegisterError::NoProc);
+        }
+        self.claim(pid)?;
+        if !pid.inner.core().add_name(self.clone()) {
+            // The actor died meanwhile; its cleanup has run, so release the name here.
+            self.release(pid);
+            return Err(RegisterError::NoProc);
+        }
+        Ok(())
+    }
+
+    /// Calls the actor holding this name: `GenServer.call({:via, …}, msg)`. The name is
+    /// resolved first; nothing is sent when it does not resolve (R-NAME-6).
+    ///
+    /// # Errors
+    ///
+    /// [`CallError::NoProc`] with the message when no live actor of type `A` holds the name,
+    /// otherwise as [`ActorRef::call`].
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`ActorRef::call`].
+    pub async fn call<A, M>(&self, msg: M) -> Result<<A as Call<M>>::Reply, CallError<M>>
+    where
+        A: Call<M>,
+        M: Send + 'static,
+    {
+        match self.whereis_ref::<A>() {
+            Ok(Some(actor)) => actor.call(msg).await,
+            _ => Err(CallError::NoProc(msg)),
+        }
+    }
+
+    /// Casts to the actor holding this name: `GenServer.cast({:via, …}, msg)`. Never fails:
+    /// when the name does not resolve, the message is dropped (R-GS-10).
+    pub fn cast<A, M>(&self, msg: M)
+    where
+        A: Cast<M>,
+        M: Send + 'static,
+    {
+        if let Ok(Some(actor)) = self.whereis_ref::<A>() {
+            actor.cast(msg);
+        }
+    }
+
+    /// Stops the actor holding this name: `GenServer.stop({:via, …}, reason)`.
+    ///
+    /// # Errors
+    ///
+    /// [`StopError::NoProc`] when the name does not resolve, otherwise as
+    /// [`ActorRef::stop`].
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`ActorRef::stop`].
+    pub async fn stop(&self, reason: ExitReason) -> Result<(), StopError> {
+        match self.whereis() {
+            Some(pid) => pid.stop_timeout(reason, std::time::Duration::MAX).await,
+            None => Err(StopError::NoProc),
+        }
+    }
+
+    pub(crate) fn claim(&self, pid: &Pid) -> Result<(), RegisterError> {
         self.inner.register(pid)
     }
 
-    pub(crate) fn unregister(&self, pid: &Pid) {
+    pub(crate) fn release(&self, pid: &Pid) {
         self.inner.unregister(pid);
     }
 }

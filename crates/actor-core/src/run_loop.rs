@@ -62,14 +62,19 @@ pub(crate) async fn run<A: Actor>(
 
     // R-NAME-2b: the new actor registers itself; a clash means it exits normal, no init.
     for name in names {
-        if let Err(e) = name.register(&pid) {
+        if let Err(e) = name.claim(&pid) {
             let err = match e {
                 RegisterError::Taken(holder) => StartError::AlreadyStarted(holder),
                 RegisterError::Unsupported(why) => StartError::InvalidName(why),
+                RegisterError::NoProc => {
+                    StartError::InvalidName("the registry found the new actor dead")
+                }
             };
             return fail_start(&pid, parent.as_ref(), ExitReason::Normal, err, ack);
         }
-        core.add_name(name);
+        if !core.add_name(name.clone()) {
+            name.release(&pid);
+        }
     }
 
     let mut ctx = Context::new(ActorRef { cell: cell.clone() }, parent.clone());

@@ -1,0 +1,594 @@
+//! `Registry<K, V>`: Elixir's Registry (R-REG-1 … R-REG-10).
+
+use std::any::Any;
+use std::fmt;
+use std::hash::Hash;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use actor_core::{
+    Actor, ActorRef, Cast, Context, Exit, Flow, Info, InitError, Pid, StartError, self_pid,
+};
+use dashmap::DashMap;
+
+use crate::error::RegistryError;
+use crate::table::{Inserted, Table};
+
+/// Unique or duplicate keys (`keys: :unique | :duplicate`).
+///
+/// # Examples
+///
+/// ```
+/// assert_ne!(actor_registry::Keys::Unique, actor_registry::Keys::Duplicate);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum Keys {
+    /// One actor per key.
+    Unique,
+    /// Any number of entries per key, identical ones included.
+    Duplicate,
+}
+
+/// What listeners hear (R-REG-10). Nothing is sent when a registered actor dies.
+///
+/// # Examples
+///
+/// See [`RegistryBuilder::listener`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RegistryEvent<K, V> {
+    /// `{register, Registry, Key, Pid, Value}`.
+    Register {
+        /// The registry's name.
+        registry: Arc<str>,
+        /// The key.
+        key: K,
+        /// Who registered.
+        pid: Pid,
+        /// The value.
+        value: V,
+    },
+    /// `{unregister, Registry, Key, Pid}`.
+    Unregister {
+        /// The registry's name.
+        registry: Arc<str>,
+        /// The key.
+        key: K,
+        /// Who unregistered.
+        pid: Pid,
+    },
+}
+
+type Listener<K, V> = Arc<dyn Fn(RegistryEvent<K, V>) + Send + Sync>;
+
+/// The future [`Registry::start_fn`] returns, as a supervisor's start functions do.
+pub type OwnerStart =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Option<Pid>, StartError>> + Send>>;
+
+/// What a registry key needs: equality, hashing, cloning, and crossing threads.
+pub trait RegistryKey: Eq + Hash + Clone + Send + Sync + 'static {}
+impl<T: Eq + Hash + Clone + Send + Sync + 'static> RegistryKey for T {}
+
+/// What a registry value needs: cloning and crossing threads.
+pub trait RegistryValue: Clone + Send + Sync + 'static {}
+impl<T: Clone + Send + Sync + 'static> RegistryValue for T {}
+
+pub(crate) struct Inner<K: RegistryKey, V: RegistryValue> {
+    name: Arc<str>,
+    keys: Keys,
+    pub(crate) table: Table<K, V>,
+    listeners: Vec<Listener<K, V>>,
+    meta: DashMap<Arc<str>, Arc<dyn Any + Send + Sync>>,
+    owner: Mutex<Option<ActorRef<Owner<K, V>>>>,
+}
+
+/// An Elixir-style registry: a key-value store of actors, with unique or duplicate keys,
+/// cleanup when a registered actor dies, dispatch, meta and listeners.
+///
+/// `register` always registers the **calling actor** (it must run inside one). Build it with
+/// [`Registry::unique`] or [`Registry::duplicate`], then start its owner with
+/// [`start_link`](Registry::start_link) or put [`child_spec`](Registry::child_spec) under a
+/// supervisor. Several registries can live side by side; none is global.
+///
+/// Partitions spread the tables for concurrency and never change what the registry does.
+///
+/// # Examples
+///
+/// ```
+/// use actor_core::{Actor, Call, CallReply, Context, InitError};
+/// use actor_registry::{Registry, RegistryError};
+///
+/// struct Player;
+/// struct Join(Registry<String, u32>, &'static str, u32);
+///
+/// impl Actor for Player {
+///     type Args = ();
+///     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, InitError> { Ok(Player) }
+/// }
+/// impl Call<Join> for Player {
+///     type Reply = Result<(), RegistryError>;
+///     async fn handle_call(&mut self, Join(reg, room, score): Join, _: &mut Context<Self>) -> CallReply<Self::Reply> {
+///         CallReply::Reply(reg.register(room.to_string(), score).map(|_| ()))
+///     }
+/// }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let rooms = Registry::<String, u32>::duplicate("rooms").start_link().await.unwrap();
+/// let (a, b) = (Player::start(()).await.unwrap(), Player::start(()).await.unwrap());
+/// a.call(Join(rooms.clone(), "lobby", 10)).await.unwrap().unwrap();
+/// b.call(Join(rooms.clone(), "lobby", 20)).await.unwrap().unwrap();
+/// let mut scores: Vec<u32> = rooms.lookup(&"lobby".to_string()).into_iter().map(|(_, s)| s).collect();
+/// scores.sort();
+/// assert_eq!(scores, [10, 20]);
+/// # }
+/// ```
+pub struct Registry<K: RegistryKey, V: RegistryValue> {
+    pub(crate) inner: Arc<Inner<K, V>>,
+}
+
+impl<K: RegistryKey, V: RegistryValue> Clone for Registry<K, V> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<K: RegistryKey, V: RegistryValue> fmt::Debug for Registry<K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registry")
+            .field("name", &self.inner.name)
+            .field("keys", &self.inner.keys)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`Registry`].
+///
+/// # Examples
+///
+/// See [`Registry`].
+#[must_use = "a builder does nothing until built or started"]
+pub struct RegistryBuilder<K, V> {
+    name: Arc<str>,
+    keys: Keys,
+    partitions: usize,
+    listeners: Vec<Listener<K, V>>,
+    meta: Vec<(Arc<str>, Arc<dyn Any + Send + Sync>)>,
+}
+
+impl<K, V> fmt::Debug for RegistryBuilder<K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RegistryBuilder")
+            .field("name", &self.name)
+            .field("keys", &self.keys)
+            .field("partitions", &self.partitions)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<K, V> Registry<K, V>
+where
+    K: RegistryKey,
+    V: RegistryValue,
+{
+    /// A unique-key registry named `name` (`keys: :unique`).
+    pub fn unique(name: impl Into<Arc<str>>) -> RegistryBuilder<K, V> {
+        RegistryBuilder {
+            name: name.into(),
+            keys: Keys::Unique,
+            partitions: 1,
+            listeners: Vec::new(),
+            meta: Vec::new(),
+        }
+    }
+
+    /// A duplicate-key registry named `name` (`keys: :duplicate`).
+    pub fn duplicate(name: impl Into<Arc<str>>) -> RegistryBuilder<K, V> {
+        RegistryBuilder {
+            name: name.into(),
+            keys: Keys::Duplicate,
+            partitions: 1,
+            listeners: Vec::new(),
+            meta: Vec::new(),
+        }
+    }
+
+    /// The registry's name.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// Unique or duplicate.
+    pub fn keys_kind(&self) -> Keys {
+        self.inner.keys
+    }
+
+    /// Starts (or restarts) the registry's owner, linked to the calling actor, and returns
+    /// this handle. The tables start empty.
+    ///
+    /// # Errors
+    ///
+    /// [`StartError`] as for any actor start.
+    pub async fn start_link(self) -> Result<Self, StartError> {
+        Owner::start_link(self.inner.clone()).await?;
+        Ok(self)
+    }
+
+    /// The start function for running the registry's owner under a supervisor:
+    /// `ChildSpec::new(registry.name(), registry.start_fn()).child_type(ChildType::Supervisor)`
+    /// is Elixir's `{Registry, keys: …, name: …}` child (R-CS-4). This handle keeps working
+    /// across restarts; a restart starts with empty tables, as Elixir's does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor_registry::Registry;
+    /// use actor_supervisor::{ChildSpec, ChildType, Supervisor};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let sessions = Registry::<u64, ()>::unique("sessions").build();
+    /// let sup = Supervisor::builder()
+    ///     .child(ChildSpec::new(sessions.name(), sessions.start_fn()).child_type(ChildType::Supervisor))
+    ///     .start_link()
+    ///     .await
+    ///     .unwrap();
+    /// assert!(sessions.owner().is_some());
+    /// # drop(sup);
+    /// # }
+    /// ```
+    pub fn start_fn(&self) -> impl Fn() -> OwnerStart + Send + Sync + 'static {
+        let inner = self.inner.clone();
+        move || {
+            let inner = inner.clone();
+            Box::pin(async move { Owner::start_link(inner).await.map(|o| Some(o.pid())) })
+        }
+    }
+
+    /// The pid of the owner, if running.
+    pub fn owner(&self) -> Option<Pid> {
+        self.owner_ref().map(|o| o.pid())
+    }
+
+    fn owner_ref(&self) -> Option<ActorRef<Owner<K, V>>> {
+        self.inner
+            .owner
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .filter(ActorRef::is_alive)
+    }
+
+    fn notify(&self, event: impl Fn() -> RegistryEvent<K, V>) {
+        for l in &self.inner.listeners {
+            l(event());
+        }
+    }
+
+    /// Registers the **calling actor** under `key` with `value`: `Registry.register/3`.
+    /// Returns the owner's pid; the caller is linked to the owner.
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError::AlreadyRegistered`] for a unique key held by a live actor (possibly
+    /// the caller), `NotInActor`, `NotRunning`.
+    pub fn register(&self, key: K, value: V) -> Result<Pid, RegistryError> {
+        let me = self_pid().ok_or(RegistryError::NotInActor)?;
+        self.register_pid(key, &me, value)
+    }
+
+    pub(crate) fn register_pid(&self, key: K, pid: &Pid, value: V) -> Result<Pid, RegistryError> {
+        let owner = self.owner_ref().ok_or(RegistryError::NotRunning)?;
+        match self.inner.table.register(key.clone(), pid, value.clone()) {
+            Inserted::Taken(holder) => Err(RegistryError::AlreadyRegistered(holder)),
+            Inserted::Ok { first_key_of_pid } => {
+                if first_key_of_pid {
+                    owner.cast(Watch(pid.clone()));
+                }
+                if !self.inner.listeners.is_empty() {
+                    let event = RegistryEvent::Register {
+                        registry: self.inner.name.clone(),
+                        key,
+                        pid: pid.clone(),
+                        value,
+                    };
+                    self.notify(|| event.clone());
+                }
+                Ok(owner.pid())
+            }
+        }
+    }
+
+    /// Removes all the calling actor's entries under `key`: `Registry.unregister/2`. Always
+    /// succeeds, even when there were none; the caller is unlinked from the owner once it has
+    /// no key left.
+    ///
+    /// # Errors
+    ///
+    /// `NotInActor`.
+    pub fn unregister(&self, key: &K) -> Result<(), RegistryError> {
+        self.unregister_match(key, |_| true)
+    }
+
+    /// Removes the calling actor's entries under `key` whose value matches:
+    /// `Registry.unregister_match/4` with the pattern as a predicate.
+    ///
+    /// # Errors
+    ///
+    /// `NotInActor`.
+    pub fn unregister_match(
+        &self,
+        key: &K,
+        matches: impl Fn(&V) -> bool,
+    ) -> Result<(), RegistryError> {
+        let me = self_pid().ok_or(RegistryError::NotInActor)?;
+        let (removed, none_left) = self
+            .inner
+            .table
+            .unregister_where(key, me.id(), |v| !matches(v));
+        let had_all_removed = self.inner.table.lookup(key).iter().all(|(p, _)| *p != me);
+        if removed > 0 && had_all_removed {
+            self.notify(|| RegistryEvent::Unregister {
+                registry: self.inner.name.clone(),
+                key: key.clone(),
+                pid: me.clone(),
+            });
+        }
+        if removed > 0 && none_left {
+            if let Some(owner) = self.owner_ref() {
+                owner.cast(Unwatch(me));
+            }
+        }
+        Ok(())
+    }
+
+    /// The entries under `key`: `Registry.lookup/2`. A unique registry hides a dead holder
+    /// at once; a duplicate one may list a dead actor until its cleanup has run.
+    pub fn lookup(&self, key: &K) -> Vec<(Pid, V)> {
+        self.inner.table.lookup(key)
+    }
+
+    /// The live actor holding a unique `key`.
+    pub fn whereis(&self, key: &K) -> Option<Pid> {
+        if self.inner.keys != Keys::Unique {
+            return None;
+        }
+        self.inner
+            .table
+            .lookup(key)
+            .into_iter()
+            .next()
+            .map(|(p, _)| p)
+    }
+
+    /// The keys `pid` holds, repeated in a duplicate registry: `Registry.keys/2`.
+    pub fn keys(&self, pid: &Pid) -> Vec<K> {
+        self.inner.table.keys_of(pid.id())
+    }
+
+    /// The values `pid` holds under `key`: `Registry.values/3`.
+    pub fn values(&self, key: &K, pid: &Pid) -> Vec<V> {
+        self.inner
+            .table
+            .lookup(key)
+            .into_iter()
+            .filter(|(p, _)| p == pid)
+            .map(|(_, v)| v)
+            .collect()
+    }
+
+    /// Entries under `key` whose value matches: `Registry.match/4` with the pattern and
+    /// guards as a predicate.
+    pub fn match_values(&self, key: &K, matches: impl Fn(&V) -> bool) -> Vec<(Pid, V)> {
+        self.inner
+            .table
+            .lookup(key)
+            .into_iter()
+            .filter(|(_, v)| matches(v))
+            .collect()
+    }
+
+    /// How many entries under `key` match: `Registry.count_match/4`.
+    pub fn count_match(&self, key: &K, matches: impl Fn(&V) -> bool) -> usize {
+        self.match_values(key, matches).len()
+    }
+
+    /// All entries, duplicates counted: `Registry.count/1`.
+    pub fn count(&self) -> usize {
+        self.inner.table.count()
+    }
+
+    /// Every `(key, pid, value)` the predicate accepts: `Registry.select/2`.
+    pub fn select(&self, keep: impl Fn(&K, &Pid, &V) -> bool) -> Vec<(K, Pid, V)> {
+        self.inner.table.select(keep)
+    }
+
+    /// How many entries the predicate accepts: `Registry.count_select/2`.
+    pub fn count_select(&self, keep: impl Fn(&K, &Pid, &V) -> bool) -> usize {
+        self.inner.table.select(keep).len()
+    }
+
+    /// Calls `f` with the entries under `key`, in the caller, once per partition that has
+    /// any, and not at all when there are none: `Registry.dispatch/3` (R-REG-5).
+    pub fn dispatch(&self, key: &K, mut f: impl FnMut(&[(Pid, V)])) {
+        for entries in self.inner.table.lookup_by_partition(key) {
+            f(&entries);
+        }
+    }
+
+    /// As [`dispatch`](Self::dispatch), with one task per partition (`parallel: true`); waits
+    /// for them all.
+    pub async fn dispatch_parallel<F>(&self, key: &K, f: F)
+    where
+        F: Fn(&[(Pid, V)]) + Clone + Send + 'static,
+    {
+        let mut tasks = tokio::task::JoinSet::new();
+        for entries in self.inner.table.lookup_by_partition(key) {
+            let f = f.clone();
+            tasks.spawn(async move { f(&entries) });
+        }
+        while tasks.join_next().await.is_some() {}
+    }
+
+    /// Updates the calling actor's value under a unique `key`: `Registry.update_value/3`.
+    /// Returns `(new, old)`.
+    ///
+    /// # Errors
+    ///
+    /// `NotUnique` on a duplicate registry, `NotRegistered` if the caller does not hold the
+    /// key, `NotInActor`.
+    pub fn update_value(&self, key: &K, f: impl FnOnce(&V) -> V) -> Result<(V, V), RegistryError> {
+        if self.inner.keys != Keys::Unique {
+            return Err(RegistryError::NotUnique);
+        }
+        let me = self_pid().ok_or(RegistryError::NotInActor)?;
+        self.inner
+            .table
+            .update_value(key, me.id(), f)
+            .ok_or(RegistryError::NotRegistered)
+    }
+
+    /// A meta value: `Registry.meta/2`.
+    pub fn meta<T: Clone + 'static>(&self, key: &str) -> Option<T> {
+        self.inner
+            .meta
+            .get(key)
+            .and_then(|v| v.value().downcast_ref::<T>().cloned())
+    }
+
+    /// Sets a meta value: `Registry.put_meta/3`.
+    pub fn put_meta<T: Send + Sync + 'static>(&self, key: &str, value: T) {
+        self.inner.meta.insert(Arc::from(key), Arc::new(value));
+    }
+
+    /// Deletes a meta value: `Registry.delete_meta/2`.
+    pub fn delete_meta(&self, key: &str) {
+        self.inner.meta.remove(key);
+    }
+}
+
+impl<K, V> RegistryBuilder<K, V>
+where
+    K: RegistryKey,
+    V: RegistryValue,
+{
+    /// How many partitions (default 1); values below 1 count as 1.
+    pub fn partitions(mut self, n: usize) -> Self {
+        self.partitions = n.max(1);
+        self
+    }
+
+    /// An actor told of every register and unregister (`listeners: [...]`).
+    pub fn listener<L>(mut self, listener: ActorRef<L>) -> Self
+    where
+        L: Info<RegistryEvent<K, V>>,
+    {
+        self.listeners
+            .push(Arc::new(move |e| listener.send_info(e)));
+        self
+    }
+
+    /// A meta value set at start (`meta: [...]`).
+    pub fn meta<T: Send + Sync + 'static>(mut self, key: &str, value: T) -> Self {
+        self.meta.push((Arc::from(key), Arc::new(value)));
+        self
+    }
+
+    /// The handle, not started yet: start it with [`Registry::start_link`] or supervise it
+    /// with [`Registry::child_spec`].
+    pub fn build(self) -> Registry<K, V> {
+        let meta = DashMap::new();
+        for (k, v) in self.meta {
+            meta.insert(k, v);
+        }
+        Registry {
+            inner: Arc::new(Inner {
+                name: self.name,
+                keys: self.keys,
+                table: Table::new(self.keys, self.partitions),
+                listeners: self.listeners,
+                meta,
+                owner: Mutex::new(None),
+            }),
+        }
+    }
+
+    /// Builds and starts it, linked to the calling actor.
+    ///
+    /// # Errors
+    ///
+    /// As [`Registry::start_link`].
+    pub async fn start_link(self) -> Result<Registry<K, V>, StartError> {
+        self.build().start_link().await
+    }
+}
+
+// ---- the owner -------------------------------------------------------------------------------
+
+/// The registry's owner: links to every registered actor, so it hears of their deaths and
+/// they hear of its own, and cleans their entries up.
+pub(crate) struct Owner<K: RegistryKey, V: RegistryValue> {
+    inner: Arc<Inner<K, V>>,
+}
+
+impl<K: RegistryKey, V: RegistryValue> fmt::Debug for Owner<K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Owner")
+            .field("registry", &self.inner.name)
+            .finish()
+    }
+}
+
+struct Watch(Pid);
+struct Unwatch(Pid);
+
+impl<K, V> Actor for Owner<K, V>
+where
+    K: RegistryKey,
+    V: RegistryValue,
+{
+    type Args = Arc<Inner<K, V>>;
+
+    async fn init(inner: Self::Args, ctx: &mut Context<Self>) -> Result<Self, InitError> {
+        ctx.trap_exit(true);
+        // A (re)started registry starts empty, as a new ETS table would.
+        inner.table.clear();
+        *inner.owner.lock().unwrap_or_else(PoisonError::into_inner) = Some(ctx.myself().clone());
+        Ok(Owner { inner })
+    }
+
+    async fn handle_exit(&mut self, exit: Exit, _: &mut Context<Self>) -> Flow {
+        // R-REG-7: a registered actor died; remove all its entries (asynchronously, as in
+        // Elixir). A supervisor parent's EXIT never gets here: it terminates the owner.
+        if let Some(from) = exit.from {
+            self.inner.table.remove_pid(from.id());
+        }
+        Flow::Ok
+    }
+}
+
+impl<K, V> Cast<Watch> for Owner<K, V>
+where
+    K: RegistryKey,
+    V: RegistryValue,
+{
+    async fn handle_cast(&mut self, Watch(pid): Watch, ctx: &mut Context<Self>) -> Flow {
+        // Linking to an actor that already died gives an EXIT with noproc, which cleans up.
+        ctx.link(&pid);
+        Flow::Ok
+    }
+}
+
+impl<K, V> Cast<Unwatch> for Owner<K, V>
+where
+    K: RegistryKey,
+    V: RegistryValue,
+{
+    async fn handle_cast(&mut self, Unwatch(pid): Unwatch, ctx: &mut Context<Self>) -> Flow {
+        if self.inner.table.keys_of(pid.id()).is_empty() {
+            ctx.unlink(&pid);
+        }
+        Flow::Ok
+    }
+}
