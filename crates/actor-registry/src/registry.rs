@@ -323,19 +323,16 @@ where
         matches: impl Fn(&V) -> bool,
     ) -> Result<(), RegistryError> {
         let me = self_pid().ok_or(RegistryError::NotInActor)?;
-        let (removed, none_left) = self
-            .inner
-            .table
-            .unregister_where(key, me.id(), |v| !matches(v));
-        let had_all_removed = self.inner.table.lookup(key).iter().all(|(p, _)| *p != me);
-        if removed > 0 && had_all_removed {
+        let removed = self.inner.table.unregister_where(key, me.id(), matches);
+        // R-REG-10: listeners hear of it when the caller has no entry left under the key.
+        if removed.count > 0 && removed.key_cleared {
             self.notify(|| RegistryEvent::Unregister {
                 registry: self.inner.name.clone(),
                 key: key.clone(),
                 pid: me.clone(),
             });
         }
-        if removed > 0 && none_left {
+        if removed.count > 0 && removed.pid_cleared {
             if let Some(owner) = self.owner_ref() {
                 owner.cast(Unwatch(me));
             }
@@ -369,13 +366,7 @@ where
 
     /// The values `pid` holds under `key`: `Registry.values/3`.
     pub fn values(&self, key: &K, pid: &Pid) -> Vec<V> {
-        self.inner
-            .table
-            .lookup(key)
-            .into_iter()
-            .filter(|(p, _)| p == pid)
-            .map(|(_, v)| v)
-            .collect()
+        self.inner.table.values(key, pid.id())
     }
 
     /// Entries under `key` whose value matches: `Registry.match/4` with the pattern and

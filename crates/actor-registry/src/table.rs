@@ -1,7 +1,10 @@
 //! The registry's storage: partitions over DashMap. Unique registries partition by key,
-//! duplicate registries by pid, as Elixir's do. Every method is synchronous and returns
-//! clones; no guard outlives a call.
+//! duplicate registries by pid, as Elixir's do. Entries are indexed by key and then by pid,
+//! and each pid's keys are counted, so registering, unregistering and cleaning up one actor
+//! never scans other actors' entries. Every method is synchronous and returns clones; no
+//! guard outlives a call.
 
+use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hash};
 
@@ -11,9 +14,16 @@ use dashmap::mapref::entry::Entry;
 
 use crate::registry::Keys;
 
+/// One actor's values under one key (several in a duplicate registry).
+struct Slot<V> {
+    pid: Pid,
+    values: Vec<V>,
+}
+
 struct Partition<K, V> {
-    by_key: DashMap<K, Vec<(Pid, V)>>,
-    by_pid: DashMap<ActorId, Vec<K>>,
+    by_key: DashMap<K, HashMap<ActorId, Slot<V>>>,
+    /// For each actor, its keys here and how many entries under each.
+    by_pid: DashMap<ActorId, HashMap<K, usize>>,
 }
 
 impl<K: Eq + Hash, V> Default for Partition<K, V> {
@@ -37,6 +47,15 @@ pub(crate) enum Inserted {
     Taken(Pid),
 }
 
+/// What `unregister_where` did.
+pub(crate) struct Removed {
+    pub(crate) count: usize,
+    /// The actor has no entry left under this key.
+    pub(crate) key_cleared: bool,
+    /// The actor has no entry left in the registry.
+    pub(crate) pid_cleared: bool,
+}
+
 impl<K, V> Table<K, V>
 where
     K: Eq + Hash + Clone,
@@ -51,13 +70,16 @@ where
         }
     }
 
+    fn index(&self, h: u64) -> usize {
+        usize::try_from(h % self.partitions.len() as u64).unwrap_or(0)
+    }
+
     fn by_key_part(&self, key: &K) -> &Partition<K, V> {
-        let h = self.hasher.hash_one(key);
-        &self.partitions[usize::try_from(h % self.partitions.len() as u64).unwrap_or(0)]
+        &self.partitions[self.index(self.hasher.hash_one(key))]
     }
 
     fn by_pid_part(&self, pid: ActorId) -> &Partition<K, V> {
-        &self.partitions[usize::try_from(pid.as_u64() % self.partitions.len() as u64).unwrap_or(0)]
+        &self.partitions[self.index(pid.as_u64())]
     }
 
     /// The partition an entry of `pid` under `key` lives in.
@@ -69,25 +91,35 @@ where
     }
 
     /// The partitions that may hold entries of `pid`.
-    fn homes_of_pid(&self, pid: ActorId) -> Vec<&Partition<K, V>> {
-        match self.keys {
-            Keys::Unique => self.partitions.iter().collect(),
-            Keys::Duplicate => vec![self.by_pid_part(pid)],
-        }
+    fn homes_of_pid(&self, pid: ActorId) -> impl Iterator<Item = &Partition<K, V>> {
+        let one = match self.keys {
+            Keys::Unique => None,
+            Keys::Duplicate => Some(self.by_pid_part(pid)),
+        };
+        let all = one
+            .is_none()
+            .then(|| self.partitions.iter())
+            .into_iter()
+            .flatten();
+        one.into_iter().chain(all)
     }
 
     /// The partitions that may hold entries under `key`.
-    fn homes_of_key(&self, key: &K) -> Vec<&Partition<K, V>> {
-        match self.keys {
-            Keys::Unique => vec![self.by_key_part(key)],
-            Keys::Duplicate => self.partitions.iter().collect(),
-        }
+    fn homes_of_key(&self, key: &K) -> impl Iterator<Item = &Partition<K, V>> {
+        let one = match self.keys {
+            Keys::Unique => Some(self.by_key_part(key)),
+            Keys::Duplicate => None,
+        };
+        let all = one
+            .is_none()
+            .then(|| self.partitions.iter())
+            .into_iter()
+            .flatten();
+        one.into_iter().chain(all)
     }
 
     fn has_keys(&self, pid: ActorId) -> bool {
-        self.homes_of_pid(pid)
-            .iter()
-            .any(|p| p.by_pid.get(&pid).is_some_and(|k| !k.is_empty()))
+        self.homes_of_pid(pid).any(|p| p.by_pid.contains_key(&pid))
     }
 
     pub(crate) fn register(&self, key: K, pid: &Pid, value: V) -> Inserted {
@@ -96,60 +128,83 @@ where
         match self.keys {
             Keys::Unique => match part.by_key.entry(key.clone()) {
                 Entry::Occupied(mut e) => {
-                    if let Some((holder, _)) = e.get().first() {
-                        if holder.is_alive() {
-                            return Inserted::Taken(holder.clone());
-                        }
+                    if let Some(holder) = e.get().values().map(|s| &s.pid).find(|p| p.is_alive()) {
+                        return Inserted::Taken(holder.clone());
                     }
-                    // A dead holder is replaced; its own cleanup only removes its own entries.
-                    e.insert(vec![(pid.clone(), value)]);
+                    // A dead holder is replaced; its own cleanup only removes its own entries,
+                    // and its key count is corrected here.
+                    for old in e.get().keys() {
+                        forget_key(&part.by_pid, *old, &key, usize::MAX);
+                    }
+                    e.insert(HashMap::from([(
+                        pid.id(),
+                        Slot {
+                            pid: pid.clone(),
+                            values: vec![value],
+                        },
+                    )]));
                 }
                 Entry::Vacant(e) => {
-                    e.insert(vec![(pid.clone(), value)]);
+                    e.insert(HashMap::from([(
+                        pid.id(),
+                        Slot {
+                            pid: pid.clone(),
+                            values: vec![value],
+                        },
+                    )]));
                 }
             },
-            Keys::Duplicate => part
-                .by_key
-                .entry(key.clone())
-                .or_default()
-                .push((pid.clone(), value)),
+            Keys::Duplicate => {
+                let mut slots = part.by_key.entry(key.clone()).or_default();
+                slots
+                    .entry(pid.id())
+                    .or_insert_with(|| Slot {
+                        pid: pid.clone(),
+                        values: Vec::new(),
+                    })
+                    .values
+                    .push(value);
+            }
         }
-        part.by_pid.entry(pid.id()).or_default().push(key);
+        *part
+            .by_pid
+            .entry(pid.id())
+            .or_default()
+            .entry(key)
+            .or_insert(0) += 1;
         Inserted::Ok { first_key_of_pid }
     }
 
-    /// Removes `pid`'s entries under `key` whose value matches; returns how many went and
-    /// whether `pid` has no key left in the registry.
+    /// Removes `pid`'s entries under `key` for which `remove` holds.
     pub(crate) fn unregister_where(
         &self,
         key: &K,
         pid: ActorId,
-        keep: impl Fn(&V) -> bool,
-    ) -> (usize, bool) {
+        remove: impl Fn(&V) -> bool,
+    ) -> Removed {
         let part = self.home(key, pid);
-        let mut removed = 0;
-        if let Some(mut entries) = part.by_key.get_mut(key) {
-            let before = entries.len();
-            entries.retain(|(p, v)| p.id() != pid || keep(v));
-            removed = before - entries.len();
-        }
-        part.by_key.remove_if(key, |_, entries| entries.is_empty());
-        if removed > 0 {
-            if let Some(mut keys) = part.by_pid.get_mut(&pid) {
-                // Drop as many copies of `key` as entries went, keeping the rest.
-                let mut to_drop = removed;
-                keys.retain(|k| {
-                    if to_drop > 0 && k == key {
-                        to_drop -= 1;
-                        false
-                    } else {
-                        true
-                    }
-                });
+        let mut count = 0;
+        let mut key_cleared = true;
+        if let Some(mut slots) = part.by_key.get_mut(key) {
+            if let Some(slot) = slots.get_mut(&pid) {
+                let before = slot.values.len();
+                slot.values.retain(|v| !remove(v));
+                count = before - slot.values.len();
+                key_cleared = slot.values.is_empty();
+                if key_cleared {
+                    slots.remove(&pid);
+                }
             }
-            part.by_pid.remove_if(&pid, |_, keys| keys.is_empty());
         }
-        (removed, !self.has_keys(pid))
+        part.by_key.remove_if(key, |_, slots| slots.is_empty());
+        if count > 0 {
+            forget_key(&part.by_pid, pid, key, count);
+        }
+        Removed {
+            count,
+            key_cleared,
+            pid_cleared: !self.has_keys(pid),
+        }
     }
 
     /// Removes every entry of a dead actor.
@@ -158,11 +213,11 @@ where
             let Some((_, keys)) = part.by_pid.remove(&pid) else {
                 continue;
             };
-            for key in keys {
-                if let Some(mut entries) = part.by_key.get_mut(&key) {
-                    entries.retain(|(p, _)| p.id() != pid);
+            for key in keys.keys() {
+                if let Some(mut slots) = part.by_key.get_mut(key) {
+                    slots.remove(&pid);
                 }
-                part.by_key.remove_if(&key, |_, entries| entries.is_empty());
+                part.by_key.remove_if(key, |_, slots| slots.is_empty());
             }
         }
     }
@@ -174,13 +229,19 @@ where
         }
     }
 
+    fn entries_in(part: &Partition<K, V>, key: &K, out: &mut Vec<(Pid, V)>) {
+        if let Some(slots) = part.by_key.get(key) {
+            for slot in slots.values() {
+                out.extend(slot.values.iter().map(|v| (slot.pid.clone(), v.clone())));
+            }
+        }
+    }
+
     /// Entries under `key`; a unique registry hides a dead holder.
     pub(crate) fn lookup(&self, key: &K) -> Vec<(Pid, V)> {
         let mut out = Vec::new();
         for part in self.homes_of_key(key) {
-            if let Some(entries) = part.by_key.get(key) {
-                out.extend(entries.iter().cloned());
-            }
+            Self::entries_in(part, key, &mut out);
         }
         if self.keys == Keys::Unique {
             out.retain(|(p, _)| p.is_alive());
@@ -188,20 +249,35 @@ where
         out
     }
 
+    /// `pid`'s values under `key`.
+    pub(crate) fn values(&self, key: &K, pid: ActorId) -> Vec<V> {
+        self.home(key, pid)
+            .by_key
+            .get(key)
+            .and_then(|slots| slots.get(&pid).map(|s| s.values.clone()))
+            .unwrap_or_default()
+    }
+
     /// Entries under `key`, grouped by partition (for `dispatch`).
     pub(crate) fn lookup_by_partition(&self, key: &K) -> Vec<Vec<(Pid, V)>> {
         self.homes_of_key(key)
-            .into_iter()
-            .filter_map(|part| part.by_key.get(key).map(|e| e.clone()))
+            .map(|part| {
+                let mut out = Vec::new();
+                Self::entries_in(part, key, &mut out);
+                out
+            })
             .filter(|e| !e.is_empty())
             .collect()
     }
 
+    /// The keys `pid` holds, each as many times as it has entries under it.
     pub(crate) fn keys_of(&self, pid: ActorId) -> Vec<K> {
         let mut out = Vec::new();
         for part in self.homes_of_pid(pid) {
             if let Some(keys) = part.by_pid.get(&pid) {
-                out.extend(keys.iter().cloned());
+                for (k, n) in keys.iter() {
+                    out.extend(std::iter::repeat_n(k.clone(), *n));
+                }
             }
         }
         out
@@ -210,7 +286,12 @@ where
     pub(crate) fn count(&self) -> usize {
         self.partitions
             .iter()
-            .map(|p| p.by_key.iter().map(|e| e.value().len()).sum::<usize>())
+            .map(|p| {
+                p.by_key
+                    .iter()
+                    .map(|e| e.value().values().map(|s| s.values.len()).sum::<usize>())
+                    .sum::<usize>()
+            })
             .sum()
     }
 
@@ -219,9 +300,11 @@ where
         let mut out = Vec::new();
         for part in &self.partitions {
             for e in &part.by_key {
-                for (p, v) in e.value() {
-                    if keep(e.key(), p, v) {
-                        out.push((e.key().clone(), p.clone(), v.clone()));
+                for slot in e.value().values() {
+                    for v in &slot.values {
+                        if keep(e.key(), &slot.pid, v) {
+                            out.push((e.key().clone(), slot.pid.clone(), v.clone()));
+                        }
                     }
                 }
             }
@@ -237,13 +320,28 @@ where
         f: impl FnOnce(&V) -> V,
     ) -> Option<(V, V)> {
         let part = self.by_key_part(key);
-        let mut entries = part.by_key.get_mut(key)?;
-        let (holder, value) = entries.first_mut()?;
-        if holder.id() != pid {
-            return None;
-        }
+        let mut slots = part.by_key.get_mut(key)?;
+        let value = slots.get_mut(&pid)?.values.first_mut()?;
         let new = f(value);
         let old = std::mem::replace(value, new.clone());
         Some((new, old))
     }
+}
+
+/// Lowers `pid`'s count of entries under `key` by `n` (saturating), dropping empty records.
+fn forget_key<K: Eq + Hash>(
+    by_pid: &DashMap<ActorId, HashMap<K, usize>>,
+    pid: ActorId,
+    key: &K,
+    n: usize,
+) {
+    if let Some(mut keys) = by_pid.get_mut(&pid) {
+        if let Some(count) = keys.get_mut(key) {
+            *count = count.saturating_sub(n);
+            if *count == 0 {
+                keys.remove(key);
+            }
+        }
+    }
+    by_pid.remove_if(&pid, |_, keys| keys.is_empty());
 }

@@ -47,7 +47,7 @@ where
             .registry
             .inner
             .table
-            .unregister_where(key, pid.id(), |_| false);
+            .unregister_where(key, pid.id(), |_| true);
     }
 
     fn whereis_name(&self, key: &K) -> Option<Pid> {
