@@ -16,6 +16,7 @@ use actor_core::{Actor, Cast, Context, ExitReason, Flow, InitError, Pid};
 use actor_supervisor::{
     ChildPid, ChildSpec, Strategy, Supervisor, SupervisorBuilder, SupervisorRef,
 };
+use otp_actors::check;
 use tokio::sync::mpsc;
 
 /// A worker that reports its starts and stops to the log channel.
@@ -108,15 +109,6 @@ async fn crash(
         lines.push(log.recv().await.expect("log line"));
     }
     lines
-}
-
-fn check(ok: bool, what: &str) {
-    if ok {
-        println!("  ok: {what}");
-    } else {
-        eprintln!("FAILED: {what}");
-        std::process::exit(1);
-    }
 }
 
 fn show(lines: &[String]) {

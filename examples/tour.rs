@@ -15,6 +15,7 @@ use std::time::Duration;
 use actor_core::{
     Actor, Call, CallError, CallReply, Cast, Context, Down, Exit, ExitReason, Flow, Info, InitError,
 };
+use otp_actors::check;
 use tokio::sync::mpsc;
 
 // ---- a key-value store: calls with typed replies, casts, a deferred reply ----------------------
@@ -119,15 +120,6 @@ impl Info<Tick> for Watcher {
     async fn handle_info(&mut self, _: Tick, _: &mut Context<Self>) -> Flow {
         let _ = self.report.send("timer fired after 50 ms".to_string());
         Flow::Ok
-    }
-}
-
-fn check(ok: bool, what: &str) {
-    if ok {
-        println!("  ok: {what}");
-    } else {
-        eprintln!("FAILED: {what}");
-        std::process::exit(1);
     }
 }
 

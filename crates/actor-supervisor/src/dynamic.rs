@@ -680,7 +680,7 @@ type Template<T> = Arc<dyn Fn(T) -> StartFuture + Send + Sync>;
 /// # }
 /// ```
 pub struct SimpleOneForOne<T> {
-    inner: ActorRef<DynamicSupervisor>,
+    sup: DynamicSupervisorRef,
     id: ChildId,
     template: Template<T>,
     restart: Restart,
@@ -691,7 +691,7 @@ pub struct SimpleOneForOne<T> {
 impl<T> Clone for SimpleOneForOne<T> {
     fn clone(&self) -> Self {
         Self {
-            inner: self.inner.clone(),
+            sup: self.sup.clone(),
             id: self.id.clone(),
             template: self.template.clone(),
             restart: self.restart,
@@ -705,7 +705,7 @@ impl<T> fmt::Debug for SimpleOneForOne<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SimpleOneForOne")
             .field("id", &self.id)
-            .field("pid", &self.inner.pid())
+            .field("pid", &self.sup.pid())
             .finish_non_exhaustive()
     }
 }
@@ -744,9 +744,7 @@ impl<T: Clone + Send + Sync + 'static> SimpleOneForOne<T> {
         if let Some(s) = self.shutdown {
             spec = spec.shutdown(s);
         }
-        self.inner
-            .call_timeout(StartDyn(spec), Duration::MAX)
-            .await?
+        self.sup.start_child(spec).await
     }
 
     /// Stops and removes a child by pid (R-SOFO-3). `Ok` for a dead pid too.
@@ -755,9 +753,7 @@ impl<T: Clone + Send + Sync + 'static> SimpleOneForOne<T> {
     ///
     /// `NotFound` for a live pid that is not a child, or the supervisor is gone.
     pub async fn terminate_child(&self, pid: &Pid) -> Result<(), ChildError> {
-        self.inner
-            .call_timeout(TerminateDyn(pid.clone()), Duration::MAX)
-            .await?
+        self.sup.terminate_child(pid).await
     }
 
     /// Termination by id is not supported (R-SOFO-3).
@@ -793,7 +789,7 @@ impl<T: Clone + Send + Sync + 'static> SimpleOneForOne<T> {
     ///
     /// The supervisor is gone.
     pub async fn which_children(&self) -> Result<Vec<ChildInfo>, ChildError> {
-        Ok(self.inner.call_timeout(WhichDyn, Duration::MAX).await?)
+        self.sup.which_children().await
     }
 
     /// The counts; `specs` is always 1 (R-SOFO-2).
@@ -802,7 +798,7 @@ impl<T: Clone + Send + Sync + 'static> SimpleOneForOne<T> {
     ///
     /// The supervisor is gone.
     pub async fn count_children(&self) -> Result<ChildCounts, ChildError> {
-        Ok(self.inner.call_timeout(CountDyn, Duration::MAX).await?)
+        self.sup.count_children().await
     }
 
     /// The spec of a child, with its arguments bound.
@@ -811,14 +807,12 @@ impl<T: Clone + Send + Sync + 'static> SimpleOneForOne<T> {
     ///
     /// `NotFound`, or the supervisor is gone.
     pub async fn child_spec(&self, pid: &Pid) -> Result<ChildSpec, ChildError> {
-        self.inner
-            .call_timeout(SpecOfDyn(pid.clone()), Duration::MAX)
-            .await?
+        self.sup.child_spec(pid).await
     }
 
     /// The supervisor's pid.
     pub fn pid(&self) -> Pid {
-        self.inner.pid()
+        self.sup.pid()
     }
 
     /// Stops the supervisor and all its children at once.
@@ -827,7 +821,7 @@ impl<T: Clone + Send + Sync + 'static> SimpleOneForOne<T> {
     ///
     /// As [`ActorRef::stop`].
     pub async fn stop(&self, reason: ExitReason) -> Result<(), actor_core::StopError> {
-        self.inner.stop(reason).await
+        self.sup.stop(reason).await
     }
 }
 
@@ -907,7 +901,7 @@ impl<T: Clone + Send + Sync + 'static> SimpleBuilder<T> {
         };
         let inner = start_dynamic(args, self.name, true).await?;
         Ok(SimpleOneForOne {
-            inner,
+            sup: DynamicSupervisorRef { inner },
             id: self.id,
             template: self.template,
             restart: self.restart,
