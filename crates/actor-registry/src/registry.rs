@@ -88,8 +88,8 @@ pub(crate) struct Inner<K: RegistryKey, V: RegistryValue> {
 ///
 /// `register` always registers the **calling actor** (it must run inside one). Build it with
 /// [`Registry::unique`] or [`Registry::duplicate`], then start its owner with
-/// [`start_link`](Registry::start_link) or put [`child_spec`](Registry::child_spec) under a
-/// supervisor. Several registries can live side by side; none is global.
+/// [`start_link`](Registry::start_link), or run it under a supervisor with
+/// [`start_fn`](Registry::start_fn). Several registries can live side by side; none is global.
 ///
 /// Partitions spread the tables for concurrency and never change what the registry does.
 ///
@@ -487,7 +487,7 @@ where
     }
 
     /// The handle, not started yet: start it with [`Registry::start_link`] or supervise it
-    /// with [`Registry::child_spec`].
+    /// with [`Registry::start_fn`].
     pub fn build(self) -> Registry<K, V> {
         let meta = DashMap::new();
         for (k, v) in self.meta {
