@@ -23,6 +23,16 @@ test:
 doc:
     RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 
+# The derive's compile tests (trybuild).
+[group('test')]
+ui:
+    cargo test -p actor-macros --test ui
+
+# Regenerate the derive's expected compiler output after a deliberate change.
+[group('test')]
+ui-bless:
+    TRYBUILD=overwrite cargo test -p actor-macros --test ui
+
 # Run one example, e.g. `just example tour`.
 [group('run')]
 example NAME:

@@ -14,12 +14,14 @@ use std::time::Duration;
 
 use actor_core::{Actor, Cast, Context, ExitReason, Flow, InitError, Pid};
 use actor_supervisor::{
-    ChildPid, ChildSpec, Strategy, Supervisor, SupervisorBuilder, SupervisorRef,
+    Child, ChildPid, ChildSpec, Strategy, Supervisor, SupervisorBuilder, SupervisorRef,
 };
 use otp_actors::check;
 use tokio::sync::mpsc;
 
-/// A worker that reports its starts and stops to the log channel.
+/// A worker that reports its starts and stops to the log channel. Its child spec is derived
+/// (permanent, 5 s shutdown); each instance gets its own id with `id_as`.
+#[derive(Child)]
 struct Worker {
     name: &'static str,
     log: mpsc::UnboundedSender<String>,
@@ -56,13 +58,11 @@ impl Cast<Crash> for Worker {
 }
 
 fn worker(name: &'static str, log: &mpsc::UnboundedSender<String>) -> ChildSpec {
-    ChildSpec::worker::<Worker>(
+    Worker::child_spec(WorkerArgs {
         name,
-        WorkerArgs {
-            name,
-            log: log.clone(),
-        },
-    )
+        log: log.clone(),
+    })
+    .id_as(name)
 }
 
 fn branch(

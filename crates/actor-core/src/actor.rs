@@ -60,6 +60,11 @@ use crate::spawn::Start;
 /// stack.stop(ExitReason::Normal).await.unwrap();
 /// # }
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an actor",
+    label = "this type does not implement `actor_core::Actor`",
+    note = "implement `Actor` for it (init and the handler traits); `#[derive(Child)]` with the default `type = \"worker\"` needs an actor"
+)]
 pub trait Actor: Sized + Send + 'static {
     /// What [`init`](Actor::init) is started with.
     type Args: Send + 'static;

@@ -47,6 +47,7 @@
 #![doc(test(attr(deny(warnings))))]
 #![warn(clippy::print_stdout)]
 
+mod child;
 mod dynamic;
 mod error;
 mod flags;
@@ -57,6 +58,7 @@ mod strategy;
 mod supervisor;
 mod task;
 
+pub use child::Child;
 pub use dynamic::{
     DynamicArgs, DynamicBuilder, DynamicOptions, DynamicSupervisor, DynamicSupervisorRef,
     SimpleBuilder, SimpleOneForOne,
@@ -71,3 +73,48 @@ pub use supervisor::{
     SupervisorRef, SupervisorSpec,
 };
 pub use task::{Task, TaskError, TaskSupervisor, TaskSupervisorBuilder, TaskSupervisorRef};
+
+/// Derives [`Child`] for an actor (or a [`Supervise`] type): `Type::child_spec(args)` returns
+/// a ready [`ChildSpec`], with options as `#[child(...)]` attributes. Available with the
+/// `derive` feature.
+///
+/// | attribute | values | default |
+/// |---|---|---|
+/// | `id` | a string | the type's name |
+/// | `restart` | `"permanent"`, `"transient"`, `"temporary"` | `"permanent"` |
+/// | `shutdown` | `"brutal_kill"`, `"infinity"`, a duration such as `"500ms"`, `"10s"`, `"2m"` | 5 s for a worker, `infinity` for a supervisor |
+/// | `type` | `"worker"` (an [`Actor`](actor_core::Actor)), `"supervisor"` (a [`Supervise`] type) | `"worker"` |
+/// | `significant` | `true`, `false` | `false` |
+/// | `crate` | a path to this crate, if renamed | `::actor_supervisor` |
+///
+/// # Examples
+///
+/// ```
+/// use actor_core::{Actor, Context, InitError};
+/// use actor_supervisor::{Child, Restart, Shutdown};
+///
+/// #[derive(Child)]
+/// #[child(restart = "transient", shutdown = "10s")]
+/// struct Session;
+///
+/// impl Actor for Session {
+///     type Args = u64;
+///     async fn init(_user: u64, _: &mut Context<Self>) -> Result<Self, InitError> { Ok(Session) }
+/// }
+///
+/// let spec = Session::child_spec(7);
+/// assert_eq!(spec.id().as_str(), "Session");
+/// assert_eq!(spec.restart_type(), Restart::Transient);
+/// assert_eq!(spec.shutdown_value(), Shutdown::Timeout(std::time::Duration::from_secs(10)));
+/// ```
+#[cfg(feature = "derive")]
+#[cfg_attr(docsrs, doc(cfg(feature = "derive")))]
+pub use actor_macros::Child;
+
+/// What generated code uses; not part of the public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::{ChildSpec, ChildType, Restart, Shutdown, Supervise, Supervisor};
+    pub use actor_core::Actor;
+    pub use std::time::Duration;
+}

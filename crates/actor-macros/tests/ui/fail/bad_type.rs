@@ -1,0 +1,7 @@
+use actor_supervisor::Child;
+
+#[derive(Child)]
+#[child(type = "manager")]
+struct Worker;
+
+fn main() {}

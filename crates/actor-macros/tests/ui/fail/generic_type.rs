@@ -1,0 +1,8 @@
+use actor_supervisor::Child;
+
+#[derive(Child)]
+struct Worker<T> {
+    item: T,
+}
+
+fn main() {}

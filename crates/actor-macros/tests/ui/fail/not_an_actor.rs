@@ -1,0 +1,6 @@
+use actor_supervisor::Child;
+
+#[derive(Child)]
+struct Plain;
+
+fn main() {}

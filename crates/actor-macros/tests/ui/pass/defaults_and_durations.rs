@@ -1,0 +1,35 @@
+use std::time::Duration;
+
+use actor_core::{Actor, Context, InitError};
+use actor_supervisor::{Child, ChildType, Restart, Shutdown};
+
+#[derive(Child)]
+struct Plain;
+
+impl Actor for Plain {
+    type Args = ();
+    async fn init(_: (), _: &mut Context<Self>) -> Result<Self, InitError> {
+        Ok(Plain)
+    }
+}
+
+#[derive(Child)]
+#[child(shutdown = "2m")]
+struct Minutes;
+
+impl Actor for Minutes {
+    type Args = ();
+    async fn init(_: (), _: &mut Context<Self>) -> Result<Self, InitError> {
+        Ok(Minutes)
+    }
+}
+
+fn main() {
+    let s = Plain::child_spec(());
+    assert_eq!(s.id().as_str(), "Plain");
+    assert_eq!(s.restart_type(), Restart::Permanent);
+    assert_eq!(s.shutdown_value(), Shutdown::Timeout(Duration::from_secs(5)));
+    assert_eq!(s.kind(), ChildType::Worker);
+    assert!(!s.is_significant());
+    assert_eq!(Minutes::child_spec(()).shutdown_value(), Shutdown::Timeout(Duration::from_secs(120)));
+}
