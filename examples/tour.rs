@@ -126,15 +126,7 @@ impl Info<Tick> for Watcher {
 #[tokio::main]
 async fn main() {
     // A panic inside an actor is caught and becomes its exit reason; print it briefly.
-    std::panic::set_hook(Box::new(|info| {
-        let payload = info.payload();
-        let msg = payload
-            .downcast_ref::<&str>()
-            .copied()
-            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-            .unwrap_or("?");
-        println!("  (panic inside an actor: {msg})");
-    }));
+    otp_actors::brief_panics();
 
     println!("1. start a store and talk to it");
     let store = Store::start(()).await.expect("the store starts");

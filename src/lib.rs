@@ -17,3 +17,23 @@ pub fn check(ok: bool, what: &str) {
         std::process::exit(1);
     }
 }
+
+/// Prints a panic inside an actor as one line: the runtime catches it and turns it into the
+/// actor's exit reason, so the default hook's report (and backtrace) is noise in a demo.
+///
+/// # Examples
+///
+/// ```
+/// otp_actors::brief_panics();
+/// ```
+pub fn brief_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let msg = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("?");
+        println!("  (panic inside an actor: {msg})");
+    }));
+}

@@ -60,7 +60,10 @@ struct State {
     monitors: Vec<(MonitorRef, Pid)>,
     names: Vec<Name>,
     abort: Option<AbortHandle>,
+    /// Cleanup has started: no new links, monitors or names are accepted.
     cleaned: bool,
+    /// Cleanup has finished: names released, links and monitors signalled.
+    finished: bool,
 }
 
 impl Core {
@@ -199,10 +202,11 @@ impl Core {
         true
     }
 
-    /// The final exit reason, once the actor has fully terminated.
+    /// The final exit reason, once the actor has fully terminated (names released, links
+    /// and monitors signalled).
     pub(crate) fn final_reason(&self) -> Option<ExitReason> {
         let st = self.lock();
-        if st.cleaned { st.exit.clone() } else { None }
+        if st.finished { st.exit.clone() } else { None }
     }
 
     pub(crate) async fn wait_exit(&self) -> ExitReason {
@@ -274,6 +278,8 @@ pub(crate) fn cleanup(pid: &Pid, default: ExitReason) {
             reason: reason.clone(),
         });
     }
+    // Only now is the exit complete: waiters see names released and links signalled.
+    core.lock().finished = true;
     core.exited.notify_waiters();
 }
 

@@ -281,3 +281,26 @@ async fn an_exit_from_a_linked_non_parent_goes_to_handle_exit() {
     );
     assert!(child.is_alive());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_exited_returns_links_have_already_been_signalled() {
+    for _ in 0..200 {
+        let (watcher, _ev) = spy(true).await;
+        let (target, _) = spy(false).await;
+        watcher.call(LinkTo(target.pid())).await.unwrap();
+        // Keep the watcher busy so the EXIT stays queued where we can count it.
+        let (gate_tx, gate_rx) = tokio::sync::oneshot::channel();
+        watcher.cast(Block(gate_rx));
+        while watcher.mailbox_len() > 0 {
+            tokio::task::yield_now().await;
+        }
+        target.pid().kill();
+        target.pid().exited().await;
+        assert_eq!(
+            watcher.mailbox_len(),
+            1,
+            "the EXIT is queued before exited() returns"
+        );
+        let _ = gate_tx.send(());
+    }
+}
