@@ -284,7 +284,7 @@ async fn an_exit_from_a_linked_non_parent_goes_to_handle_exit() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_exited_returns_links_have_already_been_signalled() {
-    for _ in 0..200 {
+    for _ in 0..2000 {
         let (watcher, _ev) = spy(true).await;
         let (target, _) = spy(false).await;
         watcher.call(LinkTo(target.pid())).await.unwrap();
