@@ -133,11 +133,13 @@ impl Core {
         if st.cleaned {
             return;
         }
-        if st.exit.is_some() && self.is_doomed() {
-            // A kill arrived before the handle existed: carry it out now.
+        // A kill that arrived before the handle existed is carried out now, outside the lock.
+        let killed_early = st.exit.is_some() && self.is_doomed();
+        st.abort = Some(abort.clone());
+        drop(st);
+        if killed_early {
             abort.abort();
         }
-        st.abort = Some(abort);
     }
 
     /// Records the reason the loop chose (stop, crash); a reason already set by a signal wins.
@@ -156,7 +158,10 @@ impl Core {
         }
         st.exit = Some(reason);
         self.doomed.store(true, Ordering::Relaxed);
-        if let Some(abort) = &st.abort {
+        // Abort outside the lock: the task's cleanup takes this lock again.
+        let abort = st.abort.clone();
+        drop(st);
+        if let Some(abort) = abort {
             abort.abort();
         }
     }
