@@ -135,10 +135,11 @@ impl Core {
         }
         // A kill that arrived before the handle existed is carried out now, outside the lock.
         let killed_early = st.exit.is_some() && self.is_doomed();
-        st.abort = Some(abort.clone());
+        let handle = abort.clone();
+        st.abort = Some(abort);
         drop(st);
         if killed_early {
-            abort.abort();
+            handle.abort();
         }
     }
 
