@@ -90,12 +90,11 @@ where
         }
     }
 
-    /// The partitions that may hold entries of `pid`.
-    fn homes_of_pid(&self, pid: ActorId) -> impl Iterator<Item = &Partition<K, V>> {
-        let one = match self.keys {
-            Keys::Unique => None,
-            Keys::Duplicate => Some(self.by_pid_part(pid)),
-        };
+    /// The one partition `one` if given, else all of them.
+    fn one_or_all<'a>(
+        &'a self,
+        one: Option<&'a Partition<K, V>>,
+    ) -> impl Iterator<Item = &'a Partition<K, V>> {
         let all = one
             .is_none()
             .then(|| self.partitions.iter())
@@ -104,18 +103,14 @@ where
         one.into_iter().chain(all)
     }
 
+    /// The partitions that may hold entries of `pid`.
+    fn homes_of_pid(&self, pid: ActorId) -> impl Iterator<Item = &Partition<K, V>> {
+        self.one_or_all((self.keys == Keys::Duplicate).then(|| self.by_pid_part(pid)))
+    }
+
     /// The partitions that may hold entries under `key`.
     fn homes_of_key(&self, key: &K) -> impl Iterator<Item = &Partition<K, V>> {
-        let one = match self.keys {
-            Keys::Unique => Some(self.by_key_part(key)),
-            Keys::Duplicate => None,
-        };
-        let all = one
-            .is_none()
-            .then(|| self.partitions.iter())
-            .into_iter()
-            .flatten();
-        one.into_iter().chain(all)
+        self.one_or_all((self.keys == Keys::Unique).then(|| self.by_key_part(key)))
     }
 
     fn has_keys(&self, pid: ActorId) -> bool {
