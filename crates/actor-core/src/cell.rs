@@ -14,7 +14,7 @@ use tokio::task::AbortHandle;
 
 use crate::actor::Actor;
 use crate::exit::ExitReason;
-use crate::mailbox::{Envelope, Handler, Mailbox, MailboxRx, MailboxTx};
+use crate::mailbox::{Envelope, Handler, Mailbox, MailboxRx, MailboxSender};
 use crate::name::Name;
 use crate::pid::{ActorId, Pid};
 use crate::signal::{self, Down, Exit, MonitorRef};
@@ -292,7 +292,7 @@ pub(crate) fn cleanup(pid: &Pid, default: ExitReason) {
 /// The typed process record: the core plus the mailbox sender.
 pub(crate) struct ActorCell<A: Actor> {
     pub(crate) core: Core,
-    tx: MailboxTx<A>,
+    tx: MailboxSender<A>,
 }
 
 impl<A: Actor> ActorCell<A> {

@@ -95,8 +95,6 @@ pub(crate) trait Handler<A: Actor>: Send + 'static {
     fn into_any(self: Box<Self>) -> Box<dyn Any + Send>;
 }
 
-pub(crate) type MailboxTx<A> = MailboxSender<A>;
-
 /// The sending half. A thin wrapper so the queue can change without touching callers.
 pub(crate) struct MailboxSender<A: Actor>(mpsc::UnboundedSender<Envelope<A>>);
 

@@ -131,6 +131,9 @@ pub enum ChildError {
     /// The supervisor is not running (`noproc`).
     #[error("supervisor not running")]
     NoProc,
+    /// The supervisor called its own API from inside one of its callbacks (`calling_self`).
+    #[error("a supervisor cannot call itself")]
+    CallingSelf,
     /// The supervisor exited while handling the request.
     #[error("supervisor exited: {0}")]
     SupervisorExit(ExitReason),
@@ -140,7 +143,8 @@ impl<M> From<CallError<M>> for ChildError {
     fn from(e: CallError<M>) -> Self {
         match e {
             CallError::Exit(r) => Self::SupervisorExit(r),
-            // Supervisor calls wait forever; CallingSelf and NoProc both mean "not reachable".
+            CallError::CallingSelf(_) => Self::CallingSelf,
+            // Supervisor calls wait forever, so a timeout cannot happen; the rest is noproc.
             _ => Self::NoProc,
         }
     }

@@ -295,3 +295,25 @@ async fn an_exit_from_a_stranger_is_ignored() {
     assert_eq!(sup.count_children().await.unwrap().active, 1);
     assert!(sup.pid().is_alive());
 }
+
+#[tokio::test]
+async fn a_supervisor_calling_its_own_api_gets_calling_self_not_a_deadlock() {
+    let sup = Supervisor::builder().start_link().await.unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let tx = std::sync::Mutex::new(Some(tx));
+    let me = sup.clone();
+    // The start function runs inside the supervisor's own task.
+    let spec = ChildSpec::new("probe", move || {
+        let me = me.clone();
+        let tx = tx.lock().unwrap().take();
+        async move {
+            let r = me.which_children().await;
+            if let Some(tx) = tx {
+                let _ = tx.send(matches!(r, Err(ChildError::CallingSelf)));
+            }
+            Ok(None)
+        }
+    });
+    assert_eq!(sup.start_child(spec).await.unwrap(), None);
+    assert!(rx.await.unwrap());
+}
