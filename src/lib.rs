@@ -1,5 +1,11 @@
-//! Support code shared by the workspace's examples and cross-crate tests.
+//! Support code shared by the workspace's examples and cross-crate tests: the systems of the
+//! seed articles (so the examples print transcripts and `tests/` asserts behaviour on the same
+//! code) and the examples' check helpers.
 #![allow(clippy::print_stdout, reason = "examples report to the terminal")]
+
+pub mod game;
+pub mod mentions;
+pub mod web_client;
 
 /// Prints `ok: what` when `ok` holds; otherwise prints `FAILED: what` and exits with status 1,
 /// so an example that misbehaves fails the run that executes it.
