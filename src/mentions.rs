@@ -582,6 +582,7 @@ impl Info<RefreshMentions> for MentionSync {
 ///
 /// ```
 /// use std::time::Duration;
+/// use actor_core::Actor;
 /// use otp_actors::mentions::{GitHubServer, Mentions, MentionsView, WaitMentions};
 /// # #[tokio::main]
 /// # async fn main() {

@@ -499,6 +499,7 @@ impl Cast<SetChannel> for Session {
 /// # Examples
 ///
 /// ```
+/// use actor_core::Actor;
 /// use otp_actors::web_client::{BrowserChannel, GameServer, WaitFor, WebClient};
 /// # #[tokio::main]
 /// # async fn main() {
