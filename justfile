@@ -33,6 +33,12 @@ ui:
 ui-bless:
     TRYBUILD=overwrite cargo test -p actor-macros --test ui
 
+# The same scenarios on Erlang/OTP, Elixir and our crates, traces compared (needs `escript`
+# and `elixir`; see docs/conformance.md). Ends with `conformance: N scenarios, D divergences`.
+[group('test')]
+conformance GENERATED="600" SEED="1":
+    cargo run -q -p conformance -- --generated {{GENERATED}} --seed {{SEED}}
+
 # Run one example, e.g. `just example tour`.
 [group('run')]
 example NAME:

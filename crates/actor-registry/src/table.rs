@@ -205,15 +205,19 @@ where
     /// Removes every entry of a dead actor.
     pub(crate) fn remove_pid(&self, pid: ActorId) {
         for part in self.homes_of_pid(pid) {
-            let Some((_, keys)) = part.by_pid.remove(&pid) else {
-                continue;
+            // The key entries go first and the pid's index last, so that once `keys_of(pid)`
+            // is empty no entry of `pid` is left anywhere.
+            let keys: Vec<K> = match part.by_pid.get(&pid) {
+                Some(keys) => keys.keys().cloned().collect(),
+                None => continue,
             };
-            for key in keys.keys() {
+            for key in &keys {
                 if let Some(mut slots) = part.by_key.get_mut(key) {
                     slots.remove(&pid);
                 }
                 part.by_key.remove_if(key, |_, slots| slots.is_empty());
             }
+            part.by_pid.remove(&pid);
         }
     }
 

@@ -165,6 +165,31 @@ async fn entries_are_cleaned_up_after_a_crash_and_after_a_normal_exit() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn once_keys_of_a_dead_actor_is_empty_none_of_its_entries_is_left() {
+    // Cleanup runs on the owner's task while this test reads on another thread: the pid's
+    // index is removed last, so an empty `keys` means `count` and `lookup` see nothing of it.
+    for parts in [1, 8] {
+        let reg = duplicate(parts).await;
+        let a = member().await;
+        let r = reg.clone();
+        as_member(&a, move || {
+            for i in 0..2000 {
+                r.register(format!("k{i}"), i).unwrap();
+            }
+        })
+        .await;
+        assert_eq!(reg.count(), 2000);
+        a.cast(Quit(ExitReason::msg("crash")));
+        a.pid().exited().await;
+        while !reg.keys(&a.pid()).is_empty() {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(reg.count(), 0, "{parts} partitions");
+        assert!(reg.lookup(&k("k1999")).is_empty());
+    }
+}
+
 #[tokio::test]
 async fn dispatch_calls_the_function_in_the_caller_only_when_there_are_entries() {
     for parts in [1, 8] {
