@@ -6,12 +6,15 @@ default:
 [group('check')]
 fmt:
     cargo fmt --all
+    cargo fmt --manifest-path bench/Cargo.toml
 
 # Format check and clippy with warnings denied.
 [group('check')]
 lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
+    cargo fmt --manifest-path bench/Cargo.toml -- --check
+    cargo clippy --manifest-path bench/Cargo.toml --all-targets -- -D warnings
 
 # The README's test command: every unit, integration and doc test.
 [group('test')]
@@ -38,6 +41,13 @@ ui-bless:
 [group('test')]
 conformance GENERATED="600" SEED="1":
     cargo run -q -p conformance -- --generated {{GENERATED}} --seed {{SEED}}
+
+# Side-by-side benchmarks: ours, raw tokio, ractor, kameo, actix; each pair in a fresh
+# process, medians of 5 runs; prints a markdown table and writes target/bench/report.json.
+# `just bench --runs 9 --only call` narrows it. See docs/benchmarks.md.
+[group('bench')]
+bench *ARGS:
+    cargo run -q --release --manifest-path bench/Cargo.toml -- {{ARGS}}
 
 # Run one example, e.g. `just example tour`.
 [group('run')]

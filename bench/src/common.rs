@@ -1,0 +1,159 @@
+//! What every framework's module shares: the workload sizes, the figures, the live-actor
+//! counter, RSS, and the runtime.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// Casts in the cast-throughput scenario.
+pub const CASTS: u64 = 1_000_000;
+/// Sequential calls in the round-trip scenario.
+pub const CALLS: usize = 100_000;
+/// Idle actors in the spawn scenario.
+pub const SPAWNS: usize = 100_000;
+/// Producers in the fan-in scenario…
+pub const PRODUCERS: u64 = 8;
+/// …each sending this many casts.
+pub const PER_PRODUCER: u64 = 125_000;
+/// Crash, restart, answer cycles.
+pub const CYCLES: usize = 10_000;
+/// Named actors in the registry scenario.
+pub const NAMES: usize = 1_000;
+/// Concurrent tasks in the registry scenario…
+pub const TASKS: usize = 8;
+/// …each doing this many lookups…
+pub const LOOKUPS: usize = 125_000;
+/// …and this many register + unregister pairs.
+pub const REGISTERS: usize = 12_500;
+
+/// One measured figure.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Figure {
+    pub name: String,
+    pub value: f64,
+    pub unit: String,
+}
+
+pub fn figure(name: &str, value: f64, unit: &str) -> Figure {
+    Figure {
+        name: name.to_owned(),
+        value,
+        unit: unit.to_owned(),
+    }
+}
+
+/// Actors whose state is alive: incremented when an actor's start hook runs, decremented
+/// when its state is dropped. The spawn scenario waits on it in every framework alike.
+pub static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+/// A piece of actor state that keeps [`LIVE`] honest.
+#[derive(Debug)]
+pub struct Live(());
+
+impl Live {
+    pub fn new() -> Live {
+        LIVE.fetch_add(1, Ordering::Relaxed);
+        Live(())
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        LIVE.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+pub fn live() -> usize {
+    LIVE.load(Ordering::Relaxed)
+}
+
+/// Waits (1 ms polls, which any runtime flavour serves) until `done()`.
+pub async fn until(mut done: impl FnMut() -> bool) {
+    while !done() {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+/// Resident set size in bytes (`/proc/self/statm`).
+pub fn rss() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(0, |pages| pages * 4096)
+}
+
+/// The runtime every tokio-based framework gets: multi-thread, 2 workers.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+/// Runs `body` as a task on a worker of [`runtime`], as an actor or a request handler
+/// would run: the callers in every scenario are tasks, not the thread blocked in `block_on`.
+pub fn on_runtime<F>(body: F) -> F::Output
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let rt = runtime();
+    rt.block_on(async move { tokio::spawn(body).await.expect("the scenario task") })
+}
+
+pub fn per_sec(n: f64, elapsed: Duration) -> f64 {
+    n / elapsed.as_secs_f64()
+}
+
+/// Mean and 99th percentile, in microseconds, of call latencies in nanoseconds.
+pub fn latency(mut nanos: Vec<u64>) -> Vec<Figure> {
+    nanos.sort_unstable();
+    let mean = nanos.iter().sum::<u64>() as f64 / nanos.len() as f64;
+    let p99 = nanos[(nanos.len() * 99 / 100).min(nanos.len() - 1)] as f64;
+    vec![
+        figure("call_mean", mean / 1000.0, "us"),
+        figure("call_p99", p99 / 1000.0, "us"),
+    ]
+}
+
+/// Times each of `n` sequential awaits of `call`.
+pub async fn time_calls<F, Fut>(n: usize, mut call: F) -> Vec<Figure>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = ()>,
+{
+    // Warm up, then measure.
+    for _ in 0..1000 {
+        call().await;
+    }
+    let mut nanos = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        call().await;
+        nanos.push(t.elapsed().as_nanos() as u64);
+    }
+    latency(nanos)
+}
+
+/// The spawn scenario's three figures from its timings and the RSS growth.
+pub fn spawn_figures(
+    spawned: Duration,
+    stopped: Duration,
+    rss_before: u64,
+    rss_after: u64,
+) -> Vec<Figure> {
+    vec![
+        figure("spawn_rate", per_sec(SPAWNS as f64, spawned), "actors/s"),
+        figure("stop_rate", per_sec(SPAWNS as f64, stopped), "actors/s"),
+        figure(
+            "rss_per_idle_actor",
+            rss_after.saturating_sub(rss_before) as f64 / SPAWNS as f64,
+            "B",
+        ),
+    ]
+}
+
+/// Precomputed names, so formatting is not measured.
+pub fn names() -> Vec<String> {
+    (0..NAMES).map(|i| format!("actor-{i}")).collect()
+}

@@ -1,0 +1,246 @@
+//! `actor-bench [--runs N] [--only SCENARIO] [--frameworks a,b]`
+//!
+//! Measures the same workloads on this framework (`ours`), a raw tokio actor (`tokio`),
+//! ractor, kameo and actix. Every (scenario, framework) pair runs in a fresh process
+//! (`actor-bench --child SCENARIO FRAMEWORK`, which prints its figures as JSON), `N` times
+//! (default 5), interleaved so that a noisy moment hits every framework alike; the report
+//! is the median of the runs, as a markdown table with each figure's ratio to raw tokio,
+//! and as `target/bench/report.json`. See `docs/benchmarks.md`.
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a command-line report"
+)]
+
+mod actix_b;
+mod common;
+mod kameo_b;
+mod ours;
+mod ractor_b;
+mod raw;
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::process::{Command, ExitCode};
+
+use common::Figure;
+
+const SCENARIOS: [&str; 6] = ["cast", "call", "spawn", "fan_in", "restart", "registry"];
+const FRAMEWORKS: [&str; 5] = ["ours", "tokio", "ractor", "kameo", "actix"];
+
+/// Figures in report order, whether higher is better, and the target for `ours`.
+const FIGURES: [(&str, bool, &str); 12] = [
+    ("cast_throughput", true, ">= 0.8x tokio"),
+    ("call_mean", false, "<= 1.3x tokio"),
+    ("call_p99", false, ""),
+    ("call_mean_no_timeout", false, ""),
+    ("call_p99_no_timeout", false, ""),
+    ("spawn_rate", true, ">= 0.8x tokio"),
+    ("stop_rate", true, ""),
+    ("rss_per_idle_actor", false, "<= 1024 B"),
+    ("fan_in", true, ">= 0.8x tokio"),
+    ("crash_restart", true, ">= 1.0x tokio"),
+    ("registry_lookup", true, ""),
+    ("registry_register", true, ""),
+];
+
+#[derive(serde::Serialize)]
+struct Row {
+    scenario: String,
+    framework: String,
+    value: f64,
+    unit: String,
+    ratio_to_tokio: Option<f64>,
+    runs: Vec<f64>,
+}
+
+fn child(scenario: &str, framework: &str) -> ExitCode {
+    // Crashes are part of the restart workload: keep the default hook's report off stderr.
+    std::panic::set_hook(Box::new(|_| {}));
+    let figures = match framework {
+        "ours" => ours::run(scenario),
+        "tokio" => raw::run(scenario),
+        "ractor" => ractor_b::run(scenario),
+        "kameo" => kameo_b::run(scenario),
+        "actix" => actix_b::run(scenario),
+        other => {
+            eprintln!("unknown framework {other}");
+            return ExitCode::from(2);
+        }
+    };
+    match serde_json::to_string(&figures) {
+        Ok(json) => {
+            println!("{json}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+fn human(value: f64, unit: &str) -> String {
+    match unit {
+        "us" => format!("{value:.2} µs"),
+        "B" => format!("{value:.0} B"),
+        _ if value >= 1e6 => format!("{:.2} M/s", value / 1e6),
+        _ if value >= 1e3 => format!("{:.1} k/s", value / 1e3),
+        _ => format!("{value:.1} /s"),
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [flag, scenario, framework] = args.as_slice()
+        && flag == "--child"
+    {
+        return child(scenario, framework);
+    }
+    let mut runs = 5usize;
+    let mut only: Option<String> = None;
+    let mut frameworks: Vec<String> = FRAMEWORKS.iter().map(|s| (*s).to_owned()).collect();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match (a.as_str(), it.next()) {
+            ("--runs", Some(n)) => runs = n.parse().unwrap_or(5),
+            ("--only", Some(s)) => only = Some(s.clone()),
+            ("--frameworks", Some(f)) => frameworks = f.split(',').map(str::to_owned).collect(),
+            _ => {
+                eprintln!("usage: actor-bench [--runs N] [--only SCENARIO] [--frameworks a,b]");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    if !frameworks.iter().any(|f| f == "tokio") {
+        frameworks.push("tokio".to_owned());
+    }
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => {
+            eprintln!("cannot find this program: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let progress = std::io::stderr().is_terminal();
+    // (figure, framework) -> values, and the unit of each figure.
+    let mut values: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
+    let mut units: BTreeMap<String, String> = BTreeMap::new();
+    let scenarios: Vec<&str> = SCENARIOS
+        .iter()
+        .copied()
+        .filter(|s| only.as_deref().is_none_or(|o| o == *s))
+        .collect();
+    for run in 1..=runs {
+        for scenario in &scenarios {
+            for framework in &frameworks {
+                if progress {
+                    eprint!("\rrun {run}/{runs}: {scenario:<9} {framework:<7}");
+                }
+                let out = Command::new(&exe)
+                    .args(["--child", scenario, framework])
+                    .output();
+                let out = match out {
+                    Ok(out) if out.status.success() => out,
+                    Ok(out) => {
+                        eprintln!(
+                            "\n{scenario} on {framework} failed ({}): {}",
+                            out.status,
+                            String::from_utf8_lossy(&out.stderr)
+                        );
+                        return ExitCode::FAILURE;
+                    }
+                    Err(e) => {
+                        eprintln!("\ncannot run {}: {e}", exe.display());
+                        return ExitCode::FAILURE;
+                    }
+                };
+                let figures: Vec<Figure> = match serde_json::from_slice(&out.stdout) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        eprintln!("\n{scenario} on {framework}: bad output: {e}");
+                        return ExitCode::FAILURE;
+                    }
+                };
+                for f in figures {
+                    units.insert(f.name.clone(), f.unit.clone());
+                    values
+                        .entry((f.name, framework.clone()))
+                        .or_default()
+                        .push(f.value);
+                }
+            }
+        }
+    }
+    if progress {
+        eprintln!();
+    }
+
+    let mut rows = Vec::new();
+    println!(
+        "Medians of {runs} runs, each in a fresh process; tokio-based frameworks on a 2-worker \
+         multi-thread runtime, actix on its single-threaded System. (ratio to raw tokio)\n"
+    );
+    let header: Vec<&str> = frameworks.iter().map(String::as_str).collect();
+    println!("| figure | {} | target (ours) |", header.join(" | "));
+    println!("|---|{}---|", "---|".repeat(frameworks.len()));
+    for (name, _higher_is_better, target) in FIGURES.iter() {
+        let Some(unit) = units.get(*name) else {
+            continue;
+        };
+        // A figure only ours reports (`call_mean_no_timeout`) compares with tokio's plain one.
+        let base = name.trim_end_matches("_no_timeout");
+        let tokio = values
+            .get(&(base.to_owned(), "tokio".to_owned()))
+            .map(|v| median(v));
+        let mut cells = Vec::new();
+        for fw in &frameworks {
+            match values.get(&((*name).to_owned(), fw.clone())) {
+                Some(v) => {
+                    let m = median(v);
+                    let ratio = tokio.filter(|t| *t > 0.0).map(|t| m / t);
+                    cells.push(match ratio {
+                        Some(r) => format!("{} ({r:.2}x)", human(m, unit)),
+                        None => human(m, unit),
+                    });
+                    rows.push(Row {
+                        scenario: (*name).to_owned(),
+                        framework: fw.clone(),
+                        value: m,
+                        unit: unit.clone(),
+                        ratio_to_tokio: ratio,
+                        runs: v.clone(),
+                    });
+                }
+                None => cells.push("n/a".to_owned()),
+            }
+        }
+        println!("| {name} ({unit}) | {} | {target} |", cells.join(" | "));
+    }
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
+    let written = std::fs::create_dir_all(&dir).and_then(|()| {
+        let json = serde_json::to_string_pretty(&rows).map_err(std::io::Error::other)?;
+        std::fs::write(dir.join("report.json"), json + "\n")
+    });
+    match written {
+        Ok(()) => {
+            println!("\nreport: target/bench/report.json");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("cannot write {}: {e}", dir.display());
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! This framework: `actor-core` actors, an `actor-supervisor` supervisor for the restart
+//! scenario, and `actor-registry`'s `LocalRegistry` (Erlang's `register`/`whereis`) for names.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actor_core::{Actor, Call, CallReply, Cast, Context, ExitReason, Flow, InitError};
+use actor_registry::LocalRegistry;
+use actor_supervisor::{ChildSpec, Supervisor, started};
+
+use crate::common::*;
+
+struct Counter {
+    n: u64,
+}
+struct Add(u64);
+struct Get;
+struct Ping;
+struct Crash;
+
+impl Actor for Counter {
+    type Args = ();
+    async fn init(_: (), _: &mut Context<Self>) -> Result<Self, InitError> {
+        Ok(Counter { n: 0 })
+    }
+}
+
+impl Cast<Add> for Counter {
+    async fn handle_cast(&mut self, Add(k): Add, _: &mut Context<Self>) -> Flow {
+        self.n += k;
+        Flow::Ok
+    }
+}
+
+impl Call<Get> for Counter {
+    type Reply = u64;
+    async fn handle_call(&mut self, _: Get, _: &mut Context<Self>) -> CallReply<u64> {
+        CallReply::Reply(self.n)
+    }
+}
+
+impl Call<Ping> for Counter {
+    type Reply = ();
+    async fn handle_call(&mut self, _: Ping, _: &mut Context<Self>) -> CallReply<()> {
+        CallReply::Reply(())
+    }
+}
+
+impl Call<Crash> for Counter {
+    type Reply = ();
+    async fn handle_call(&mut self, _: Crash, _: &mut Context<Self>) -> CallReply<()> {
+        panic!("crash")
+    }
+}
+
+struct Idle {
+    _live: Live,
+}
+
+impl Actor for Idle {
+    type Args = ();
+    async fn init(_: (), _: &mut Context<Self>) -> Result<Self, InitError> {
+        Ok(Idle { _live: Live::new() })
+    }
+}
+
+pub fn run(scenario: &str) -> Vec<Figure> {
+    let scenario = scenario.to_owned();
+    on_runtime(async move {
+        match scenario.as_str() {
+            "cast" => {
+                let c = Counter::start(()).await.expect("start");
+                let t = Instant::now();
+                for _ in 0..CASTS {
+                    c.cast(Add(1));
+                }
+                assert_eq!(c.call(Get).await.ok(), Some(CASTS));
+                vec![figure(
+                    "cast_throughput",
+                    per_sec(CASTS as f64, t.elapsed()),
+                    "msg/s",
+                )]
+            }
+            "call" => {
+                let c = Counter::start(()).await.expect("start");
+                // `call` carries OTP's default 5 s timeout (a tokio timer per call); peers
+                // and the raw floor have none, so the same loop without a timeout
+                // (`call_timeout(.., Duration::MAX)`, OTP's `infinity`) is reported too.
+                let mut figures = time_calls(CALLS, || async {
+                    assert!(c.call(Ping).await.is_ok());
+                })
+                .await;
+                let untimed = time_calls(CALLS, || async {
+                    assert!(c.call_timeout(Ping, Duration::MAX).await.is_ok());
+                })
+                .await;
+                for f in untimed {
+                    figures.push(figure(&format!("{}_no_timeout", f.name), f.value, &f.unit));
+                }
+                figures
+            }
+            "spawn" => {
+                let before = rss();
+                let t = Instant::now();
+                let mut refs = Vec::with_capacity(SPAWNS);
+                for _ in 0..SPAWNS {
+                    refs.push(Idle::start(()).await.expect("start"));
+                }
+                until(|| live() == SPAWNS).await;
+                let spawned = t.elapsed();
+                let after = rss();
+                let t = Instant::now();
+                for r in &refs {
+                    r.pid().exit(ExitReason::Shutdown);
+                }
+                until(|| live() == 0).await;
+                spawn_figures(spawned, t.elapsed(), before, after)
+            }
+            "fan_in" => {
+                let c = Counter::start(()).await.expect("start");
+                let t = Instant::now();
+                let producers: Vec<_> = (0..PRODUCERS)
+                    .map(|_| {
+                        let c = c.clone();
+                        tokio::spawn(async move {
+                            for _ in 0..PER_PRODUCER {
+                                c.cast(Add(1));
+                            }
+                        })
+                    })
+                    .collect();
+                for p in producers {
+                    p.await.expect("producer");
+                }
+                assert_eq!(c.call(Get).await.ok(), Some(PRODUCERS * PER_PRODUCER));
+                vec![figure(
+                    "fan_in",
+                    per_sec((PRODUCERS * PER_PRODUCER) as f64, t.elapsed()),
+                    "msg/s",
+                )]
+            }
+            "restart" => {
+                let names = LocalRegistry::new();
+                let name = names.name("worker");
+                let sup = Supervisor::builder()
+                    .intensity(u32::MAX, Duration::from_secs(1))
+                    .child(ChildSpec::new("worker", move || {
+                        let name = name.clone();
+                        async move { started(Counter::start_link(()).name(name).await) }
+                    }))
+                    .start()
+                    .await
+                    .expect("supervisor");
+                let t = Instant::now();
+                for _ in 0..CYCLES {
+                    let w = names.whereis_ref::<Counter>("worker").expect("named");
+                    assert!(w.call(Crash).await.is_err(), "the crash call fails");
+                    loop {
+                        if let Ok(w) = names.whereis_ref::<Counter>("worker")
+                            && w.call(Ping).await.is_ok()
+                        {
+                            break;
+                        }
+                        tokio::task::yield_now().await;
+                    }
+                }
+                let rate = per_sec(CYCLES as f64, t.elapsed());
+                let _ = sup.stop(ExitReason::Shutdown).await;
+                vec![figure("crash_restart", rate, "cycles/s")]
+            }
+            "registry" => {
+                let table = LocalRegistry::new();
+                let names = Arc::new(names());
+                for n in names.iter() {
+                    let c = Counter::start(()).await.expect("start");
+                    table.register(n.as_str(), &c.pid()).expect("register");
+                }
+                let t = Instant::now();
+                let tasks: Vec<_> = (0..TASKS)
+                    .map(|k| {
+                        let (names, table) = (names.clone(), table.clone());
+                        tokio::spawn(async move {
+                            let mut found = 0usize;
+                            for i in 0..LOOKUPS {
+                                let name = names[(i * 7 + k) % NAMES].as_str();
+                                found += usize::from(table.whereis_ref::<Counter>(name).is_ok());
+                            }
+                            found
+                        })
+                    })
+                    .collect();
+                for task in tasks {
+                    assert_eq!(task.await.expect("lookup task"), LOOKUPS);
+                }
+                let lookup = t.elapsed();
+                let target = Counter::start(()).await.expect("start");
+                let t = Instant::now();
+                let tasks: Vec<_> = (0..TASKS)
+                    .map(|k| {
+                        let (table, pid) = (table.clone(), target.pid());
+                        tokio::spawn(async move {
+                            for i in 0..REGISTERS {
+                                let name = format!("extra-{k}-{i}");
+                                table.register(name.as_str(), &pid).expect("register");
+                                assert!(table.unregister(name.as_str()));
+                            }
+                        })
+                    })
+                    .collect();
+                for task in tasks {
+                    task.await.expect("register task");
+                }
+                vec![
+                    figure(
+                        "registry_lookup",
+                        per_sec((TASKS * LOOKUPS) as f64, lookup),
+                        "ops/s",
+                    ),
+                    figure(
+                        "registry_register",
+                        per_sec((TASKS * REGISTERS) as f64, t.elapsed()),
+                        "ops/s",
+                    ),
+                ]
+            }
+            other => panic!("unknown scenario {other}"),
+        }
+    })
+}
