@@ -131,7 +131,8 @@ pub(crate) async fn run<A: Actor>(
                 Some(after) => tokio::select! {
                     biased;
                     env = rx.recv() => env.map_or(Next::Closed, Next::Envelope),
-                    () = tokio::time::sleep(after) => Next::Timeout,
+                    // Boxed: an idle actor's task should not carry a timer entry inline.
+                    () = Box::pin(tokio::time::sleep(after)) => Next::Timeout,
                 },
             };
             match next {
