@@ -152,7 +152,7 @@ impl<A: Actor> ActorRef<A> {
         }
         let core = &self.cell.core;
         let outcome = match deadline {
-            Some(deadline) => tokio::time::timeout_at(deadline, rx).await,
+            Some(deadline) => crate::call_timer::timeout_at(deadline, rx).await,
             None => Ok(rx.await),
         };
         match outcome {

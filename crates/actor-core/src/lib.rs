@@ -58,6 +58,7 @@
 
 mod actor;
 mod actor_ref;
+mod call_timer;
 mod cell;
 mod context;
 mod error;

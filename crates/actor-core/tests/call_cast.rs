@@ -194,6 +194,64 @@ async fn call_timeout_discards_the_late_reply_and_the_request_still_runs() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_reused_call_timer_fires_at_each_calls_own_deadline() {
+    // The deadline timer of a finished call is kept for the next call on the thread and
+    // moved: later (a longer timeout), earlier (a shorter one), and after it fired.
+    let s = Slow::start(()).await.unwrap();
+    for _ in 0..3 {
+        assert_eq!(s.call(Handled).await.unwrap(), 0);
+    }
+    for timeout in [
+        Duration::from_millis(50),
+        Duration::from_secs(7),
+        Duration::from_millis(20),
+        Duration::from_millis(20),
+    ] {
+        let started = tokio::time::Instant::now();
+        let err = s
+            .call_timeout(Sleep(Duration::from_secs(60)), timeout)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, CallError::Timeout));
+        assert_eq!(started.elapsed(), timeout);
+        // The next call queues behind the 60 s request, which still runs (R-GS-6), and is
+        // answered when it ends, before its own (reused) deadline.
+        let started = tokio::time::Instant::now();
+        assert!(
+            s.call_timeout(Handled, Duration::from_secs(120))
+                .await
+                .unwrap()
+                > 0
+        );
+        assert_eq!(started.elapsed(), Duration::from_secs(60) - timeout);
+    }
+}
+
+#[test]
+fn a_call_timer_is_never_reused_across_runtimes() {
+    // Runtimes one after another on this thread: each call uses a timer of its own runtime
+    // (one kept from a dropped runtime would panic or never fire).
+    for _ in 0..3 {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let s = Slow::start(()).await.unwrap();
+            assert_eq!(s.call(Handled).await.unwrap(), 0);
+            let started = tokio::time::Instant::now();
+            let err = s
+                .call_timeout(Sleep(Duration::from_secs(9)), Duration::from_secs(2))
+                .await
+                .unwrap_err();
+            assert!(matches!(err, CallError::Timeout));
+            assert_eq!(started.elapsed(), Duration::from_secs(2));
+        });
+    }
+}
+
+#[tokio::test(start_paused = true)]
 async fn default_call_timeout_is_five_seconds() {
     let s = Slow::start(()).await.unwrap();
     let started = tokio::time::Instant::now();

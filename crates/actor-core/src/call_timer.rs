@@ -1,0 +1,71 @@
+//! The deadline of a call, on a timer reused across calls.
+//!
+//! Every `call` waits for its reply with OTP's default 5 s timeout. A fresh tokio timer per
+//! call costs a lock on the timer wheel and, when the runtime's driver is parked with no
+//! earlier timer, a wake-up of the driver (an `eventfd` write): together most of a call's
+//! cost on a multi-thread runtime (see `docs/benchmarks.md`). Each thread keeps the timer of
+//! its last finished call instead; the next call moves that timer's deadline later, which
+//! tokio does without the lock and without waking the driver.
+//!
+//! The cached timer is tied to the runtime it was made in and is only reused there. A call
+//! that is dropped mid-way drops its timer; a cached timer whose old deadline passes fires
+//! into a task that no longer waits on it, which is a spurious wake-up and nothing more.
+
+use std::cell::RefCell;
+use std::future::{Future, poll_fn};
+use std::pin::{Pin, pin};
+use std::task::Poll;
+
+use tokio::runtime::{Handle, Id};
+use tokio::time::{Instant, Sleep};
+
+thread_local! {
+    static CACHED: RefCell<Option<(Id, Pin<Box<Sleep>>)>> = const { RefCell::new(None) };
+}
+
+/// The deadline passed first.
+pub(crate) struct Elapsed;
+
+fn take(deadline: Instant) -> Pin<Box<Sleep>> {
+    let runtime = Handle::try_current().ok().map(|h| h.id());
+    let cached = CACHED.try_with(|c| c.borrow_mut().take()).ok().flatten();
+    match (cached, runtime) {
+        (Some((id, mut sleep)), Some(runtime)) if id == runtime => {
+            sleep.as_mut().reset(deadline);
+            sleep
+        }
+        _ => Box::pin(tokio::time::sleep_until(deadline)),
+    }
+}
+
+fn give_back(sleep: Pin<Box<Sleep>>) {
+    let Ok(handle) = Handle::try_current() else {
+        return;
+    };
+    let _ = CACHED.try_with(|c| {
+        if let Ok(mut c) = c.try_borrow_mut()
+            && c.is_none()
+        {
+            *c = Some((handle.id(), sleep));
+        }
+    });
+}
+
+/// `fut`'s output, or [`Elapsed`] once `deadline` passes: `tokio::time::timeout_at` on a
+/// reused timer. `fut` is polled first, so a result ready at the deadline wins.
+pub(crate) async fn timeout_at<F: Future>(deadline: Instant, fut: F) -> Result<F::Output, Elapsed> {
+    let mut fut = pin!(fut);
+    let mut sleep = take(deadline);
+    let out = poll_fn(|cx| {
+        if let Poll::Ready(v) = fut.as_mut().poll(cx) {
+            return Poll::Ready(Ok(v));
+        }
+        match sleep.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(Elapsed)),
+            Poll::Pending => Poll::Pending,
+        }
+    })
+    .await;
+    give_back(sleep);
+    out
+}
