@@ -157,3 +157,86 @@ pub fn spawn_figures(
 pub fn names() -> Vec<String> {
     (0..NAMES).map(|i| format!("actor-{i}")).collect()
 }
+
+/// Runs `n` copies of `work(k)` as tasks at once; the time until every one is done.
+pub async fn in_tasks<F, Fut>(n: usize, work: F) -> Duration
+where
+    F: Fn(usize) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let t = Instant::now();
+    let tasks: Vec<_> = (0..n).map(|k| tokio::spawn(work(k))).collect();
+    for task in tasks {
+        task.await.expect("a benchmark task");
+    }
+    t.elapsed()
+}
+
+/// Fan-in on a tokio runtime: `PRODUCERS` tasks each call `cast` `PER_PRODUCER` times. The
+/// caller times it through the call that checks every message arrived.
+pub async fn fan_in<C>(cast: C)
+where
+    C: Fn() + Clone + Send + 'static,
+{
+    in_tasks(PRODUCERS as usize, move |_| {
+        let cast = cast.clone();
+        async move {
+            for _ in 0..PER_PRODUCER {
+                cast();
+            }
+        }
+    })
+    .await;
+}
+
+pub fn fan_in_figure(elapsed: Duration) -> Vec<Figure> {
+    vec![figure(
+        "fan_in",
+        per_sec((PRODUCERS * PER_PRODUCER) as f64, elapsed),
+        "msg/s",
+    )]
+}
+
+/// `TASKS` tasks each resolve `LOOKUPS` of the names at once; every lookup must succeed.
+pub async fn lookups<L>(names: &[String], lookup: L) -> Figure
+where
+    L: Fn(&str) -> bool + Clone + Send + 'static,
+{
+    let names = std::sync::Arc::new(names.to_vec());
+    let elapsed = in_tasks(TASKS, move |k| {
+        let (names, lookup) = (names.clone(), lookup.clone());
+        async move {
+            let found = (0..LOOKUPS)
+                .filter(|i| lookup(&names[(i * 7 + k) % NAMES]))
+                .count();
+            assert_eq!(found, LOOKUPS, "every name resolves");
+        }
+    })
+    .await;
+    figure(
+        "registry_lookup",
+        per_sec((TASKS * LOOKUPS) as f64, elapsed),
+        "ops/s",
+    )
+}
+
+/// `TASKS` tasks each register and unregister `REGISTERS` fresh names at once.
+pub async fn registrations<R>(register_unregister: R) -> Figure
+where
+    R: Fn(String) + Clone + Send + 'static,
+{
+    let elapsed = in_tasks(TASKS, move |k| {
+        let register_unregister = register_unregister.clone();
+        async move {
+            for i in 0..REGISTERS {
+                register_unregister(format!("extra-{k}-{i}"));
+            }
+        }
+    })
+    .await;
+    figure(
+        "registry_register",
+        per_sec((TASKS * REGISTERS) as f64, elapsed),
+        "ops/s",
+    )
+}

@@ -133,26 +133,14 @@ pub fn run(scenario: &str) -> Vec<Figure> {
             }
             "fan_in" => {
                 let c = counter();
+                let producer = c.clone();
                 let t = Instant::now();
-                let producers: Vec<_> = (0..PRODUCERS)
-                    .map(|_| {
-                        let c = c.clone();
-                        tokio::spawn(async move {
-                            for _ in 0..PER_PRODUCER {
-                                let _ = c.tell(Add(1)).try_send();
-                            }
-                        })
-                    })
-                    .collect();
-                for p in producers {
-                    p.await.expect("producer");
-                }
+                fan_in(move || {
+                    let _ = producer.tell(Add(1)).try_send();
+                })
+                .await;
                 assert_eq!(c.ask(Get).await.ok(), Some(PRODUCERS * PER_PRODUCER));
-                vec![figure(
-                    "fan_in",
-                    per_sec((PRODUCERS * PER_PRODUCER) as f64, t.elapsed()),
-                    "msg/s",
-                )]
+                fan_in_figure(t.elapsed())
             }
             "restart" => {
                 let slot = Arc::new(Mutex::new(None));
@@ -171,65 +159,26 @@ pub fn run(scenario: &str) -> Vec<Figure> {
                 vec![figure("crash_restart", rate, "cycles/s")]
             }
             "registry" => {
-                let names = Arc::new(names());
-                for n in names.iter() {
+                let names = names();
+                for n in &names {
                     counter().register(n.clone()).expect("register");
                 }
-                let t = Instant::now();
-                let tasks: Vec<_> = (0..TASKS)
-                    .map(|k| {
-                        let names = names.clone();
-                        tokio::spawn(async move {
-                            let mut found = 0usize;
-                            for i in 0..LOOKUPS {
-                                let name = names[(i * 7 + k) % NAMES].as_str();
-                                found += usize::from(matches!(
-                                    ActorRef::<Counter>::lookup(name),
-                                    Ok(Some(_))
-                                ));
-                            }
-                            found
-                        })
-                    })
-                    .collect();
-                for task in tasks {
-                    assert_eq!(task.await.expect("lookup task"), LOOKUPS);
-                }
-                let lookup = t.elapsed();
+                let lookup = lookups(&names, |name| {
+                    matches!(ActorRef::<Counter>::lookup(name), Ok(Some(_)))
+                })
+                .await;
                 let target = counter();
-                let t = Instant::now();
-                let tasks: Vec<_> = (0..TASKS)
-                    .map(|k| {
-                        let target = target.clone();
-                        tokio::spawn(async move {
-                            for i in 0..REGISTERS {
-                                let name = format!("extra-{k}-{i}");
-                                target.register(name.clone()).expect("register");
-                                assert!(
-                                    kameo::registry::ACTOR_REGISTRY
-                                        .lock()
-                                        .expect("registry")
-                                        .remove(name.as_str())
-                                );
-                            }
-                        })
-                    })
-                    .collect();
-                for task in tasks {
-                    task.await.expect("register task");
-                }
-                vec![
-                    figure(
-                        "registry_lookup",
-                        per_sec((TASKS * LOOKUPS) as f64, lookup),
-                        "ops/s",
-                    ),
-                    figure(
-                        "registry_register",
-                        per_sec((TASKS * REGISTERS) as f64, t.elapsed()),
-                        "ops/s",
-                    ),
-                ]
+                let register = registrations(move |name| {
+                    target.register(name.clone()).expect("register");
+                    assert!(
+                        kameo::registry::ACTOR_REGISTRY
+                            .lock()
+                            .expect("registry")
+                            .remove(name.as_str())
+                    );
+                })
+                .await;
+                vec![lookup, register]
             }
             other => panic!("unknown scenario {other}"),
         }

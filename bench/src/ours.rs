@@ -1,7 +1,6 @@
 //! This framework: `actor-core` actors, an `actor-supervisor` supervisor for the restart
 //! scenario, and `actor-registry`'s `LocalRegistry` (Erlang's `register`/`whereis`) for names.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actor_core::{Actor, Call, CallReply, Cast, Context, ExitReason, Flow, InitError};
@@ -118,26 +117,11 @@ pub fn run(scenario: &str) -> Vec<Figure> {
             }
             "fan_in" => {
                 let c = Counter::start(()).await.expect("start");
+                let producer = c.clone();
                 let t = Instant::now();
-                let producers: Vec<_> = (0..PRODUCERS)
-                    .map(|_| {
-                        let c = c.clone();
-                        tokio::spawn(async move {
-                            for _ in 0..PER_PRODUCER {
-                                c.cast(Add(1));
-                            }
-                        })
-                    })
-                    .collect();
-                for p in producers {
-                    p.await.expect("producer");
-                }
+                fan_in(move || producer.cast(Add(1))).await;
                 assert_eq!(c.call(Get).await.ok(), Some(PRODUCERS * PER_PRODUCER));
-                vec![figure(
-                    "fan_in",
-                    per_sec((PRODUCERS * PER_PRODUCER) as f64, t.elapsed()),
-                    "msg/s",
-                )]
+                fan_in_figure(t.elapsed())
             }
             "restart" => {
                 let names = LocalRegistry::new();
@@ -170,58 +154,21 @@ pub fn run(scenario: &str) -> Vec<Figure> {
             }
             "registry" => {
                 let table = LocalRegistry::new();
-                let names = Arc::new(names());
-                for n in names.iter() {
+                let names = names();
+                for n in &names {
                     let c = Counter::start(()).await.expect("start");
                     table.register(n.as_str(), &c.pid()).expect("register");
                 }
-                let t = Instant::now();
-                let tasks: Vec<_> = (0..TASKS)
-                    .map(|k| {
-                        let (names, table) = (names.clone(), table.clone());
-                        tokio::spawn(async move {
-                            let mut found = 0usize;
-                            for i in 0..LOOKUPS {
-                                let name = names[(i * 7 + k) % NAMES].as_str();
-                                found += usize::from(table.whereis_ref::<Counter>(name).is_ok());
-                            }
-                            found
-                        })
-                    })
-                    .collect();
-                for task in tasks {
-                    assert_eq!(task.await.expect("lookup task"), LOOKUPS);
-                }
-                let lookup = t.elapsed();
-                let target = Counter::start(()).await.expect("start");
-                let t = Instant::now();
-                let tasks: Vec<_> = (0..TASKS)
-                    .map(|k| {
-                        let (table, pid) = (table.clone(), target.pid());
-                        tokio::spawn(async move {
-                            for i in 0..REGISTERS {
-                                let name = format!("extra-{k}-{i}");
-                                table.register(name.as_str(), &pid).expect("register");
-                                assert!(table.unregister(name.as_str()));
-                            }
-                        })
-                    })
-                    .collect();
-                for task in tasks {
-                    task.await.expect("register task");
-                }
-                vec![
-                    figure(
-                        "registry_lookup",
-                        per_sec((TASKS * LOOKUPS) as f64, lookup),
-                        "ops/s",
-                    ),
-                    figure(
-                        "registry_register",
-                        per_sec((TASKS * REGISTERS) as f64, t.elapsed()),
-                        "ops/s",
-                    ),
-                ]
+                let t = table.clone();
+                let lookup =
+                    lookups(&names, move |name| t.whereis_ref::<Counter>(name).is_ok()).await;
+                let target = Counter::start(()).await.expect("start").pid();
+                let register = registrations(move |name| {
+                    table.register(name.as_str(), &target).expect("register");
+                    assert!(table.unregister(name.as_str()));
+                })
+                .await;
+                vec![lookup, register]
             }
             other => panic!("unknown scenario {other}"),
         }

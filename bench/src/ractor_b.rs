@@ -1,7 +1,6 @@
 //! ractor: one message enum per actor, `RpcReplyPort` replies, `spawn_linked` under a
 //! supervising actor that respawns on `ActorFailed`, and ractor's global name registry.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
@@ -137,29 +136,17 @@ pub fn run(scenario: &str) -> Vec<Figure> {
             }
             "fan_in" => {
                 let (c, _) = Actor::spawn(None, Counter, ()).await.expect("spawn");
+                let producer = c.clone();
                 let t = Instant::now();
-                let producers: Vec<_> = (0..PRODUCERS)
-                    .map(|_| {
-                        let c = c.clone();
-                        tokio::spawn(async move {
-                            for _ in 0..PER_PRODUCER {
-                                let _ = c.cast(Msg::Add(1));
-                            }
-                        })
-                    })
-                    .collect();
-                for p in producers {
-                    p.await.expect("producer");
-                }
+                fan_in(move || {
+                    let _ = producer.cast(Msg::Add(1));
+                })
+                .await;
                 assert_eq!(
                     ractor::call!(c, Msg::Get).ok(),
                     Some(PRODUCERS * PER_PRODUCER)
                 );
-                vec![figure(
-                    "fan_in",
-                    per_sec((PRODUCERS * PER_PRODUCER) as f64, t.elapsed()),
-                    "msg/s",
-                )]
+                fan_in_figure(t.elapsed())
             }
             "restart" => {
                 let (sup, _) = Actor::spawn(None, Sup, ()).await.expect("spawn");
@@ -185,9 +172,9 @@ pub fn run(scenario: &str) -> Vec<Figure> {
             }
             "registry" => {
                 // ractor names an actor only when it is spawned, so only lookups compare.
-                let names = Arc::new(names());
+                let names = names();
                 let mut keep = Vec::new();
-                for n in names.iter() {
+                for n in &names {
                     keep.push(
                         Actor::spawn(Some(n.clone()), Counter, ())
                             .await
@@ -195,32 +182,13 @@ pub fn run(scenario: &str) -> Vec<Figure> {
                             .0,
                     );
                 }
-                let t = Instant::now();
-                let tasks: Vec<_> = (0..TASKS)
-                    .map(|k| {
-                        let names = names.clone();
-                        tokio::spawn(async move {
-                            let mut found = 0usize;
-                            for i in 0..LOOKUPS {
-                                let name = names[(i * 7 + k) % NAMES].clone();
-                                found += usize::from(
-                                    ractor::registry::where_is(name)
-                                        .map(ActorRef::<Msg>::from)
-                                        .is_some(),
-                                );
-                            }
-                            found
-                        })
-                    })
-                    .collect();
-                for task in tasks {
-                    assert_eq!(task.await.expect("lookup task"), LOOKUPS);
-                }
-                vec![figure(
-                    "registry_lookup",
-                    per_sec((TASKS * LOOKUPS) as f64, t.elapsed()),
-                    "ops/s",
-                )]
+                let lookup = lookups(&names, |name| {
+                    ractor::registry::where_is(name)
+                        .map(ActorRef::<Msg>::from)
+                        .is_some()
+                })
+                .await;
+                vec![lookup]
             }
             other => panic!("unknown scenario {other}"),
         }

@@ -101,26 +101,14 @@ pub fn run(scenario: &str) -> Vec<Figure> {
             }
             "fan_in" => {
                 let tx = spawn_counter();
+                let producer = tx.clone();
                 let t = Instant::now();
-                let producers: Vec<_> = (0..PRODUCERS)
-                    .map(|_| {
-                        let tx = tx.clone();
-                        tokio::spawn(async move {
-                            for _ in 0..PER_PRODUCER {
-                                let _ = tx.send(Msg::Add(1));
-                            }
-                        })
-                    })
-                    .collect();
-                for p in producers {
-                    p.await.expect("producer");
-                }
+                fan_in(move || {
+                    let _ = producer.send(Msg::Add(1));
+                })
+                .await;
                 assert_eq!(get(&tx).await, Some(PRODUCERS * PER_PRODUCER));
-                vec![figure(
-                    "fan_in",
-                    per_sec((PRODUCERS * PER_PRODUCER) as f64, t.elapsed()),
-                    "msg/s",
-                )]
+                fan_in_figure(t.elapsed())
             }
             "restart" => {
                 // The "supervisor": respawns the actor when its task panics and publishes
@@ -172,59 +160,23 @@ pub fn run(scenario: &str) -> Vec<Figure> {
                 )]
             }
             "registry" => {
-                let names = Arc::new(names());
+                let names = names();
                 let table: Arc<DashMap<String, Tx>> = Arc::new(DashMap::new());
-                for n in names.iter() {
+                for n in &names {
                     table.insert(n.clone(), spawn_counter());
                 }
-                let t = Instant::now();
-                let tasks: Vec<_> = (0..TASKS)
-                    .map(|k| {
-                        let (names, table) = (names.clone(), table.clone());
-                        tokio::spawn(async move {
-                            let mut found = 0usize;
-                            for i in 0..LOOKUPS {
-                                let name = &names[(i * 7 + k) % NAMES];
-                                found +=
-                                    usize::from(table.get(name).map(|tx| tx.clone()).is_some());
-                            }
-                            found
-                        })
-                    })
-                    .collect();
-                for task in tasks {
-                    assert_eq!(task.await.expect("lookup task"), LOOKUPS);
-                }
-                let lookup = t.elapsed();
+                let t = table.clone();
+                let lookup = lookups(&names, move |name| {
+                    t.get(name).map(|tx| tx.clone()).is_some()
+                })
+                .await;
                 let target = spawn_counter();
-                let t = Instant::now();
-                let tasks: Vec<_> = (0..TASKS)
-                    .map(|k| {
-                        let (table, target) = (table.clone(), target.clone());
-                        tokio::spawn(async move {
-                            for i in 0..REGISTERS {
-                                let name = format!("extra-{k}-{i}");
-                                assert!(table.insert(name.clone(), target.clone()).is_none());
-                                assert!(table.remove(&name).is_some());
-                            }
-                        })
-                    })
-                    .collect();
-                for task in tasks {
-                    task.await.expect("register task");
-                }
-                vec![
-                    figure(
-                        "registry_lookup",
-                        per_sec((TASKS * LOOKUPS) as f64, lookup),
-                        "ops/s",
-                    ),
-                    figure(
-                        "registry_register",
-                        per_sec((TASKS * REGISTERS) as f64, t.elapsed()),
-                        "ops/s",
-                    ),
-                ]
+                let register = registrations(move |name| {
+                    assert!(table.insert(name.clone(), target.clone()).is_none());
+                    assert!(table.remove(&name).is_some());
+                })
+                .await;
+                vec![lookup, register]
             }
             other => panic!("unknown scenario {other}"),
         }
