@@ -97,13 +97,7 @@ async fn main() {
         "client 2 got bob's mention",
     );
     check(
-        mentions
-            .supervisor()
-            .count_children()
-            .await
-            .map(|c| c.active)
-            .ok()
-            == Some(2),
+        active_syncs(&mentions).await == Some(2),
         "one sync per client",
     );
 
@@ -118,13 +112,7 @@ async fn main() {
         "the registry entry is gone",
     );
     check(
-        mentions
-            .supervisor()
-            .count_children()
-            .await
-            .map(|c| c.active)
-            .ok()
-            == Some(1),
+        active_syncs(&mentions).await == Some(1),
         "a temporary child is not restarted",
     );
 
@@ -134,4 +122,14 @@ async fn main() {
         .await
         .expect("stop");
     println!("mention_sync complete");
+}
+
+/// How many syncs the dynamic supervisor runs.
+async fn active_syncs(mentions: &Mentions) -> Option<usize> {
+    mentions
+        .supervisor()
+        .count_children()
+        .await
+        .map(|c| c.active)
+        .ok()
 }
