@@ -26,27 +26,31 @@ thread_local! {
 /// The deadline passed first.
 pub(crate) struct Elapsed;
 
-fn take(deadline: Instant) -> Pin<Box<Sleep>> {
+/// A timer for `deadline` on the current runtime (`None` outside one), and that runtime.
+fn take(deadline: Instant) -> (Pin<Box<Sleep>>, Option<Id>) {
     let runtime = Handle::try_current().ok().map(|h| h.id());
     let cached = CACHED.try_with(|c| c.borrow_mut().take()).ok().flatten();
-    match (cached, runtime) {
+    let sleep = match (cached, runtime) {
         (Some((id, mut sleep)), Some(runtime)) if id == runtime => {
             sleep.as_mut().reset(deadline);
             sleep
         }
         _ => Box::pin(tokio::time::sleep_until(deadline)),
-    }
+    };
+    (sleep, runtime)
 }
 
-fn give_back(sleep: Pin<Box<Sleep>>) {
-    let Ok(handle) = Handle::try_current() else {
+/// Keeps `sleep` (of `runtime`) for the next call on this thread. The call may end on
+/// another worker of the same runtime than it began on; the timer stays valid there.
+fn give_back(sleep: Pin<Box<Sleep>>, runtime: Option<Id>) {
+    let Some(runtime) = runtime else {
         return;
     };
     let _ = CACHED.try_with(|c| {
         if let Ok(mut c) = c.try_borrow_mut()
             && c.is_none()
         {
-            *c = Some((handle.id(), sleep));
+            *c = Some((runtime, sleep));
         }
     });
 }
@@ -55,7 +59,7 @@ fn give_back(sleep: Pin<Box<Sleep>>) {
 /// reused timer. `fut` is polled first, so a result ready at the deadline wins.
 pub(crate) async fn timeout_at<F: Future>(deadline: Instant, fut: F) -> Result<F::Output, Elapsed> {
     let mut fut = pin!(fut);
-    let mut sleep = take(deadline);
+    let (mut sleep, runtime) = take(deadline);
     let out = poll_fn(|cx| {
         if let Poll::Ready(v) = fut.as_mut().poll(cx) {
             return Poll::Ready(Ok(v));
@@ -66,6 +70,6 @@ pub(crate) async fn timeout_at<F: Future>(deadline: Instant, fut: F) -> Result<F
         }
     })
     .await;
-    give_back(sleep);
+    give_back(sleep, runtime);
     out
 }

@@ -346,21 +346,41 @@ async fn run_sup(t: &mut Trace, tree_spec: &SupNode, events: &[SupEvent]) {
     };
     t.flush();
     t.line(format!("tree {}", tree(&root).await));
-    for (i, event) in events.iter().enumerate() {
+    script(
+        t,
+        &root.pid(),
+        events,
+        async |event| sup_event(&root, event).await,
+        async || format!("tree {}", tree(&root).await),
+    )
+    .await;
+}
+
+/// Runs `events` on the tree under `root`: for each, its number, the lines it caused, its
+/// result, then `state()` while the root lives or the root's exit reason once it is gone.
+/// A root still alive at the end is stopped with `shutdown`, unlogged.
+async fn script<E>(
+    t: &mut Trace,
+    root: &Pid,
+    events: &[E],
+    mut event: impl AsyncFnMut(&E) -> String,
+    state: impl AsyncFn() -> String,
+) {
+    for (i, e) in events.iter().enumerate() {
         t.line(format!("> {}", i + 1));
-        let result = sup_event(&root, event).await;
+        let result = event(e).await;
         t.flush();
         t.line(format!("= {result}"));
-        if root.pid().is_alive() {
-            t.line(format!("tree {}", tree(&root).await));
+        if root.is_alive() {
+            t.line(state().await);
         } else {
-            let reason = root.pid().exited().await;
+            let reason = root.exited().await;
             t.line(format!("root exit {}", fmt_reason(&reason)));
             return;
         }
     }
-    if root.pid().is_alive() {
-        let _ = root.stop(ExitReason::Shutdown).await;
+    if root.is_alive() {
+        let _ = root.stop_timeout(ExitReason::Shutdown, Duration::MAX).await;
         book(|b| b.log.clear());
     }
 }
@@ -486,23 +506,14 @@ async fn run_dyn(
     };
     let mut started = 0u32;
     let mut last_pid: HashMap<u32, Pid> = HashMap::new();
-    for (i, event) in events.iter().enumerate() {
-        t.line(format!("> {}", i + 1));
-        let result = dyn_event(&sup, event, &mut started, &mut last_pid).await;
-        t.flush();
-        t.line(format!("= {result}"));
-        if sup.pid().is_alive() {
-            t.line(format!("children {}", dyn_children(&sup).await));
-        } else {
-            let reason = sup.pid().exited().await;
-            t.line(format!("root exit {}", fmt_reason(&reason)));
-            return;
-        }
-    }
-    if sup.pid().is_alive() {
-        let _ = sup.stop(ExitReason::Shutdown).await;
-        book(|b| b.log.clear());
-    }
+    script(
+        t,
+        &sup.pid(),
+        events,
+        async |event| dyn_event(&sup, event, &mut started, &mut last_pid).await,
+        async || format!("children {}", dyn_children(&sup).await),
+    )
+    .await;
 }
 
 async fn dyn_children(sup: &DynamicSupervisorRef) -> String {
