@@ -86,12 +86,12 @@ impl<A: Actor> ActorRef<A> {
 
     /// Messages queued and not yet taken by the actor.
     pub fn mailbox_len(&self) -> usize {
-        self.cell.core.mailbox_len()
+        self.cell.mailbox.len()
     }
 
     /// A snapshot of the actor's state, for observers and tests.
     pub fn info(&self) -> ActorInfo {
-        self.cell.core.info()
+        self.cell.core.info(self.cell.mailbox.len())
     }
 
     /// A reference that does not keep the actor's record alive.

@@ -6,7 +6,7 @@
 
 use std::any::Any;
 use std::pin::pin;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::Notify;
@@ -14,7 +14,7 @@ use tokio::task::AbortHandle;
 
 use crate::actor::Actor;
 use crate::exit::ExitReason;
-use crate::mailbox::{Envelope, Handler, Mailbox, MailboxRx, MailboxSender};
+use crate::mailbox::{Envelope, Handler, Mailbox, MailboxRx, Queue, Refused};
 use crate::name::Name;
 use crate::pid::{ActorId, Pid};
 use crate::signal::{self, Down, Exit, MonitorRef};
@@ -34,6 +34,8 @@ pub(crate) trait Process: Send + Sync + 'static {
     fn push_down(&self, down: Down);
     /// Queues a stop request (a system message, handled in order).
     fn push_stop(&self, reason: ExitReason) -> bool;
+    /// Messages queued and not yet taken by the loop.
+    fn mailbox_len(&self) -> usize;
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
 }
 
@@ -46,9 +48,6 @@ pub(crate) struct Core {
     /// Set when an exit signal or kill has decided the actor's fate; the loop checks it
     /// between messages, the abort handle interrupts it at its next await point.
     doomed: AtomicBool,
-    /// Envelopes queued and not yet taken by the loop.
-    pending: AtomicUsize,
-    capacity: usize,
     state: Mutex<State>,
     exited: Notify,
 }
@@ -67,15 +66,13 @@ struct State {
 }
 
 impl Core {
-    fn new(type_name: &'static str, mailbox: Mailbox) -> Self {
+    fn new(type_name: &'static str) -> Self {
         Self {
             id: ActorId::next(),
             type_name,
             status: AtomicU8::new(STARTING),
             trap_exit: AtomicBool::new(false),
             doomed: AtomicBool::new(false),
-            pending: AtomicUsize::new(0),
-            capacity: mailbox.capacity(),
             state: Mutex::new(State::default()),
             exited: Notify::new(),
         }
@@ -118,14 +115,6 @@ impl Core {
 
     pub(crate) fn is_doomed(&self) -> bool {
         self.doomed.load(Ordering::Relaxed)
-    }
-
-    pub(crate) fn mailbox_len(&self) -> usize {
-        self.pending.load(Ordering::Relaxed)
-    }
-
-    pub(crate) fn took_one(&self) {
-        self.pending.fetch_sub(1, Ordering::Relaxed);
     }
 
     pub(crate) fn set_abort(&self, abort: AbortHandle) {
@@ -226,13 +215,13 @@ impl Core {
         }
     }
 
-    pub(crate) fn info(&self) -> ActorInfo {
+    pub(crate) fn info(&self, mailbox_len: usize) -> ActorInfo {
         let st = self.lock();
         ActorInfo {
             id: self.id,
             type_name: self.type_name,
             status: self.status(),
-            mailbox_len: self.mailbox_len(),
+            mailbox_len,
             links: st.links.iter().map(Pid::id).collect(),
             monitored_by: st.monitors.len(),
             trap_exit: self.traps_exit(),
@@ -289,19 +278,19 @@ pub(crate) fn cleanup(pid: &Pid, default: ExitReason) {
     core.exited.notify_waiters();
 }
 
-/// The typed process record: the core plus the mailbox sender.
+/// The typed process record: the core plus the mailbox.
 pub(crate) struct ActorCell<A: Actor> {
     pub(crate) core: Core,
-    tx: MailboxSender<A>,
+    pub(crate) mailbox: Queue<A>,
 }
 
 impl<A: Actor> ActorCell<A> {
     pub(crate) fn new(mailbox: Mailbox) -> (Arc<Self>, MailboxRx<A>) {
-        let (tx, rx) = crate::mailbox::channel();
         let cell = Arc::new(Self {
-            core: Core::new(std::any::type_name::<A>(), mailbox),
-            tx,
+            core: Core::new(std::any::type_name::<A>()),
+            mailbox: Queue::new(mailbox),
         });
+        let rx = MailboxRx::new(cell.clone());
         (cell, rx)
     }
 
@@ -314,15 +303,7 @@ impl<A: Actor> ActorCell<A> {
     /// Queues a system envelope (exit, down, stop), whatever the mailbox bound.
     /// Returns `false` if the actor is dead.
     pub(crate) fn push(&self, env: Envelope<A>) -> bool {
-        if self.core.is_dead() {
-            return false;
-        }
-        self.core.pending.fetch_add(1, Ordering::Relaxed);
-        if self.tx.send(env).is_err() {
-            self.core.pending.fetch_sub(1, Ordering::Relaxed);
-            return false;
-        }
-        true
+        self.mailbox.push(env, false).is_ok()
     }
 
     /// Queues a message. With `bounded`, a full mailbox refuses it. The message is handed
@@ -332,18 +313,12 @@ impl<A: Actor> ActorCell<A> {
         msg: H,
         bounded: bool,
     ) -> Result<(), PushError<H>> {
-        if self.core.is_dead() {
-            return Err(PushError::Closed(msg));
-        }
-        let before = self.core.pending.fetch_add(1, Ordering::Relaxed);
-        if bounded && before >= self.core.capacity {
-            self.core.pending.fetch_sub(1, Ordering::Relaxed);
-            return Err(PushError::Full(msg));
-        }
-        self.tx.send(Envelope::Msg(Box::new(msg))).map_err(|env| {
-            self.core.pending.fetch_sub(1, Ordering::Relaxed);
-            PushError::Closed(recover(env))
-        })
+        self.mailbox
+            .push(Envelope::Msg(Box::new(msg)), bounded)
+            .map_err(|refused| match refused {
+                Refused::Full(env) => PushError::Full(recover(env)),
+                Refused::Closed(env) => PushError::Closed(recover(env)),
+            })
     }
 }
 
@@ -382,6 +357,10 @@ impl<A: Actor> Process for ActorCell<A> {
 
     fn push_stop(&self, reason: ExitReason) -> bool {
         self.push(Envelope::Stop(Box::new(reason)))
+    }
+
+    fn mailbox_len(&self) -> usize {
+        self.mailbox.len()
     }
 
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {

@@ -1,12 +1,17 @@
 //! The mailbox: one ordered queue per actor for calls, casts, infos and system messages.
 
 use std::any::Any;
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context as TaskContext, Poll, Waker, ready};
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 use crate::actor::Actor;
+use crate::cell::ActorCell;
 use crate::context::Context;
 use crate::exit::ExitReason;
 use crate::handler::{Call, CallReply, Cast, Continue, Flow, Info};
@@ -95,31 +100,159 @@ pub(crate) trait Handler<A: Actor>: Send + 'static {
     fn into_any(self: Box<Self>) -> Box<dyn Any + Send>;
 }
 
-/// The sending half. A thin wrapper so the queue can change without touching callers.
-pub(crate) struct MailboxSender<A: Actor>(mpsc::UnboundedSender<Envelope<A>>);
-
-/// The receiving half, owned by the actor's loop.
-pub(crate) struct MailboxRx<A: Actor>(mpsc::UnboundedReceiver<Envelope<A>>);
-
-pub(crate) fn channel<A: Actor>() -> (MailboxSender<A>, MailboxRx<A>) {
-    let (tx, rx) = mpsc::unbounded_channel();
-    (MailboxSender(tx), MailboxRx(rx))
+/// Why the queue refused an envelope; the envelope comes back.
+pub(crate) enum Refused<A: Actor> {
+    /// A bounded push found `capacity` envelopes queued.
+    Full(Envelope<A>),
+    /// The actor's loop has ended.
+    Closed(Envelope<A>),
 }
 
-impl<A: Actor> MailboxSender<A> {
-    pub(crate) fn send(&self, env: Envelope<A>) -> Result<(), Envelope<A>> {
-        self.0.send(env).map_err(|e| e.0)
+/// The queue every sender pushes to, kept inside the actor's cell.
+///
+/// One mutex guards the queue, the loop's waker and the closed flag, so a push, the wake-up
+/// decision and closing can never interleave: a push either lands before the close (and is
+/// dropped with the rest of the queue by the closing loop) or is refused and handed back.
+/// The loop takes everything queued in one lock ([`MailboxRx::recv`] swaps the whole
+/// `VecDeque` out), so senders and the loop meet on the lock once per batch, not per message.
+/// An actor that was never sent anything holds no queue storage at all.
+pub(crate) struct Queue<A: Actor> {
+    shared: Mutex<Shared<A>>,
+    /// Envelopes the loop has taken out of `shared` and not yet started; written by the loop
+    /// only, so `len` (and a bounded push) count what is still waiting.
+    in_hand: AtomicUsize,
+    capacity: usize,
+}
+
+struct Shared<A: Actor> {
+    queue: VecDeque<Envelope<A>>,
+    /// The loop's waker while it waits for a message.
+    waker: Option<Waker>,
+    closed: bool,
+}
+
+/// Above this many slots, a drained buffer is released when the loop goes idle, so an actor
+/// that once saw a burst does not keep the burst's memory while it waits.
+const KEEP_IDLE_SLOTS: usize = 32;
+
+impl<A: Actor> Queue<A> {
+    pub(crate) fn new(mailbox: Mailbox) -> Self {
+        Self {
+            shared: Mutex::new(Shared {
+                queue: VecDeque::new(),
+                waker: None,
+                closed: false,
+            }),
+            in_hand: AtomicUsize::new(0),
+            capacity: mailbox.capacity(),
+        }
+    }
+
+    /// Locks the queue. No code under this lock can panic (it only moves envelopes and
+    /// wakers), so a poisoned lock cannot hold broken data and is used as is.
+    fn lock(&self) -> MutexGuard<'_, Shared<A>> {
+        self.shared.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues `env`, waking the loop if it waits. With `bounded`, a queue holding
+    /// `capacity` envelopes refuses it.
+    pub(crate) fn push(&self, env: Envelope<A>, bounded: bool) -> Result<(), Refused<A>> {
+        let mut shared = self.lock();
+        if shared.closed {
+            return Err(Refused::Closed(env));
+        }
+        if bounded && shared.queue.len() + self.in_hand.load(Ordering::Relaxed) >= self.capacity {
+            return Err(Refused::Full(env));
+        }
+        shared.queue.push_back(env);
+        let waker = shared.waker.take();
+        drop(shared);
+        // Woken outside the lock: the woken loop may run at once on another thread.
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        Ok(())
+    }
+
+    /// Envelopes queued and not yet taken by the loop.
+    pub(crate) fn len(&self) -> usize {
+        self.lock().queue.len() + self.in_hand.load(Ordering::Relaxed)
+    }
+
+    /// Refuses every later push and hands back what is queued, to be dropped by the caller
+    /// outside the lock (dropping a call envelope tells its caller the actor is gone).
+    fn close(&self) -> VecDeque<Envelope<A>> {
+        let mut shared = self.lock();
+        shared.closed = true;
+        shared.waker = None;
+        std::mem::take(&mut shared.queue)
     }
 }
 
+/// The receiving half, owned by the actor's loop: the batch taken from the shared queue.
+/// Dropping it (the loop ended, or its task was aborted) closes the queue.
+pub(crate) struct MailboxRx<A: Actor> {
+    cell: Arc<ActorCell<A>>,
+    batch: VecDeque<Envelope<A>>,
+}
+
 impl<A: Actor> MailboxRx<A> {
-    /// The next envelope; `None` once every sender is gone.
+    pub(crate) fn new(cell: Arc<ActorCell<A>>) -> Self {
+        Self {
+            cell,
+            batch: VecDeque::new(),
+        }
+    }
+
+    /// The next envelope. Uses the task's cooperative budget like tokio's own channels, so
+    /// an actor with a full mailbox still lets other tasks on its worker run.
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe, as `mpsc::UnboundedReceiver::recv` is.
-    pub(crate) async fn recv(&mut self) -> Option<Envelope<A>> {
-        self.0.recv().await
+    /// Cancel safe: an envelope is only taken out of the batch when it is returned.
+    pub(crate) fn recv(&mut self) -> impl Future<Output = Envelope<A>> + '_ {
+        std::future::poll_fn(move |cx| self.poll_recv(cx))
+    }
+
+    fn poll_recv(&mut self, cx: &mut TaskContext<'_>) -> Poll<Envelope<A>> {
+        let coop = ready!(tokio::task::coop::poll_proceed(cx));
+        let queue = &self.cell.mailbox;
+        if let Some(env) = self.batch.pop_front() {
+            queue.in_hand.store(self.batch.len(), Ordering::Relaxed);
+            coop.made_progress();
+            return Poll::Ready(env);
+        }
+        let mut shared = queue.lock();
+        let Some(env) = shared.queue.pop_front() else {
+            match &mut shared.waker {
+                Some(waker) if waker.will_wake(cx.waker()) => {}
+                slot => *slot = Some(cx.waker().clone()),
+            }
+            if shared.queue.capacity() > KEEP_IDLE_SLOTS {
+                shared.queue = VecDeque::new();
+            }
+            drop(shared);
+            if self.batch.capacity() > KEEP_IDLE_SLOTS {
+                self.batch = VecDeque::new();
+            }
+            return Poll::Pending;
+        };
+        // The rest becomes the batch; the loop's drained buffer goes back to the senders, so
+        // a busy actor allocates no queue storage per batch.
+        std::mem::swap(&mut shared.queue, &mut self.batch);
+        queue.in_hand.store(self.batch.len(), Ordering::Relaxed);
+        drop(shared);
+        coop.made_progress();
+        Poll::Ready(env)
+    }
+}
+
+impl<A: Actor> Drop for MailboxRx<A> {
+    fn drop(&mut self) {
+        let rest = self.cell.mailbox.close();
+        self.cell.mailbox.in_hand.store(0, Ordering::Relaxed);
+        drop(rest);
+        self.batch.clear();
     }
 }
 
@@ -283,5 +416,98 @@ fn send_reply<R: Send + 'static>(slot: Option<Box<dyn ReplySlot>>, reply: R) {
     if let Some(tx) = tx {
         // A caller that gave up is ignored silently (R-GS-8).
         let _ = tx.send(reply);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
+
+    use std::pin::pin;
+    use std::task::{Context as TaskContext, Poll, Waker};
+
+    use super::*;
+    use crate::cell::PushError;
+    use crate::{Cast, Flow, InitError};
+
+    struct Sink;
+    struct Note(u32);
+
+    impl Actor for Sink {
+        type Args = ();
+        async fn init(_: (), _: &mut Context<Self>) -> Result<Self, InitError> {
+            Ok(Sink)
+        }
+    }
+
+    impl Cast<Note> for Sink {
+        async fn handle_cast(&mut self, _: Note, _: &mut Context<Self>) -> Flow {
+            Flow::Ok
+        }
+    }
+
+    fn poll(rx: &mut MailboxRx<Sink>) -> Poll<Envelope<Sink>> {
+        let mut cx = TaskContext::from_waker(Waker::noop());
+        pin!(rx.recv()).poll(&mut cx)
+    }
+
+    fn note(env: Envelope<Sink>) -> u32 {
+        match env {
+            Envelope::Msg(h) => h.into_any().downcast::<CastEnvelope<Note>>().unwrap().0.0,
+            _ => panic!("not a message"),
+        }
+    }
+
+    #[test]
+    fn a_burst_is_taken_in_order_and_its_storage_released_once_idle() {
+        let (cell, mut rx) = ActorCell::<Sink>::new(Mailbox::Unbounded);
+        assert!(poll(&mut rx).is_pending());
+        for i in 0..1000 {
+            assert!(cell.push_msg(CastEnvelope(Note(i)), false).is_ok());
+        }
+        assert_eq!(cell.mailbox.len(), 1000);
+        for i in 0..1000 {
+            let Poll::Ready(env) = poll(&mut rx) else {
+                panic!("message {i} missing")
+            };
+            assert_eq!(note(env), i);
+            assert_eq!(cell.mailbox.len(), 999 - i as usize);
+        }
+        assert!(poll(&mut rx).is_pending());
+        assert!(rx.batch.capacity() <= KEEP_IDLE_SLOTS);
+        assert!(cell.mailbox.lock().queue.capacity() <= KEEP_IDLE_SLOTS);
+    }
+
+    #[test]
+    fn a_bounded_queue_counts_the_batch_in_hand() {
+        let (cell, mut rx) = ActorCell::<Sink>::new(Mailbox::bounded(2));
+        assert!(cell.push_msg(CastEnvelope(Note(0)), true).is_ok());
+        assert!(cell.push_msg(CastEnvelope(Note(1)), true).is_ok());
+        assert!(matches!(
+            cell.push_msg(CastEnvelope(Note(2)), true),
+            Err(PushError::Full(_))
+        ));
+        // One taken, one still in the loop's batch: room for exactly one more.
+        let Poll::Ready(env) = poll(&mut rx) else {
+            panic!("empty")
+        };
+        assert_eq!(note(env), 0);
+        assert!(cell.push_msg(CastEnvelope(Note(2)), true).is_ok());
+        assert!(matches!(
+            cell.push_msg(CastEnvelope(Note(3)), true),
+            Err(PushError::Full(_))
+        ));
+    }
+
+    #[test]
+    fn dropping_the_receiver_closes_the_queue_and_refuses_later_pushes() {
+        let (cell, rx) = ActorCell::<Sink>::new(Mailbox::Unbounded);
+        assert!(cell.push_msg(CastEnvelope(Note(0)), false).is_ok());
+        drop(rx);
+        assert_eq!(cell.mailbox.len(), 0);
+        match cell.push_msg(CastEnvelope(Note(7)), false) {
+            Err(PushError::Closed(CastEnvelope(Note(7)))) => {}
+            _ => panic!("a closed queue must hand the message back"),
+        }
     }
 }

@@ -112,7 +112,7 @@ impl Pid {
 
     /// A snapshot of the actor's state, for observers and tests.
     pub fn info(&self) -> ActorInfo {
-        self.inner.core().info()
+        self.inner.core().info(self.inner.mailbox_len())
     }
 
     /// Sends an exit signal with `reason`, as `Process.exit(pid, reason)` does.

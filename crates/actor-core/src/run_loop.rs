@@ -45,7 +45,6 @@ fn flow(result: Result<Outcome, ExitReason>) -> Outcome {
 enum Next<A: Actor> {
     Envelope(Envelope<A>),
     Timeout,
-    Closed,
 }
 
 pub(crate) async fn run<A: Actor>(
@@ -127,24 +126,20 @@ pub(crate) async fn run<A: Actor>(
             flow(catch(cont.handle(&mut actor, &mut ctx)).await)
         } else {
             let next = match ctx.timeout.take() {
-                None => rx.recv().await.map_or(Next::Closed, Next::Envelope),
+                None => Next::Envelope(rx.recv().await),
                 Some(after) => tokio::select! {
                     biased;
-                    env = rx.recv() => env.map_or(Next::Closed, Next::Envelope),
+                    env = rx.recv() => Next::Envelope(env),
                     // Boxed: an idle actor's task should not carry a timer entry inline.
                     () = Box::pin(tokio::time::sleep(after)) => Next::Timeout,
                 },
             };
             match next {
-                Next::Closed => Outcome::Stop(ExitReason::Normal),
                 Next::Timeout => catch(Box::pin(actor.handle_timeout(&mut ctx)))
                     .await
                     .map(Outcome::from)
                     .unwrap_or_else(Outcome::Stop),
-                Next::Envelope(env) => {
-                    core.took_one();
-                    dispatch(env, &mut actor, &mut ctx).await
-                }
+                Next::Envelope(env) => dispatch(env, &mut actor, &mut ctx).await,
             }
         };
         match outcome {

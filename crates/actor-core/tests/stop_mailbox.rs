@@ -158,3 +158,58 @@ async fn downcast_checks_the_actor_type() {
     assert_eq!(err.pid, s.id());
     assert!(err.to_string().contains("Spy"));
 }
+
+/// Counts casts; on the first one, spawns a task that records how many it had handled by the
+/// time that task got to run.
+struct Flooded {
+    handled: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    seen_by_other_task: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+struct Tick;
+
+impl Actor for Flooded {
+    type Args = Flooded;
+    async fn init(me: Flooded, _: &mut Context<Self>) -> Result<Self, InitError> {
+        Ok(me)
+    }
+}
+
+impl Cast<Tick> for Flooded {
+    async fn handle_cast(&mut self, _: Tick, _: &mut Context<Self>) -> Flow {
+        use std::sync::atomic::Ordering;
+        if self.handled.fetch_add(1, Ordering::SeqCst) == 0 {
+            let (handled, seen) = (self.handled.clone(), self.seen_by_other_task.clone());
+            tokio::spawn(
+                async move { seen.store(handled.load(Ordering::SeqCst), Ordering::SeqCst) },
+            );
+        }
+        Flow::Ok
+    }
+}
+
+#[tokio::test]
+async fn an_actor_with_a_full_mailbox_yields_its_worker_to_other_tasks() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let handled = Arc::new(AtomicU64::new(0));
+    let seen = Arc::new(AtomicU64::new(u64::MAX));
+    let a = Flooded::start(Flooded {
+        handled: handled.clone(),
+        seen_by_other_task: seen.clone(),
+    })
+    .await
+    .unwrap();
+    // One thread: the other task can only run if the actor gives the worker back while it
+    // still has messages.
+    for _ in 0..10_000 {
+        a.cast(Tick);
+    }
+    while handled.load(Ordering::SeqCst) < 10_000 || seen.load(Ordering::SeqCst) == u64::MAX {
+        tokio::task::yield_now().await;
+    }
+    let at = seen.load(Ordering::SeqCst);
+    assert!(
+        at < 10_000,
+        "the other task ran only after the whole flood ({at} handled)"
+    );
+}
