@@ -142,9 +142,7 @@ impl<A: Actor> ActorRef<A> {
         }
         let deadline = Instant::now().checked_add(timeout);
         let (tx, rx) = oneshot::channel();
-        if let Err(PushError::Closed(env) | PushError::Full(env)) =
-            self.cell.push_msg(CallEnvelope::new(msg, tx), false)
-        {
+        if let Err(env) = self.cell.push_call(CallEnvelope::new(msg, tx)) {
             return match env.into_msg() {
                 Some(msg) => Err(CallError::NoProc(msg)),
                 None => Err(CallError::Timeout),
@@ -183,7 +181,7 @@ impl<A: Actor> ActorRef<A> {
         A: Cast<M>,
         M: Send + 'static,
     {
-        let _ = self.cell.push_msg(CastEnvelope(msg), false);
+        let _ = self.cell.push_msg::<M, _>(CastEnvelope(Some(msg)), false);
     }
 
     /// Casts `msg` if the mailbox has room.
@@ -198,10 +196,10 @@ impl<A: Actor> ActorRef<A> {
         M: Send + 'static,
     {
         self.cell
-            .push_msg(CastEnvelope(msg), true)
+            .push_msg(CastEnvelope(Some(msg)), true)
             .map_err(|e| match e {
-                PushError::Full(CastEnvelope(m)) => TrySendError::Full(m),
-                PushError::Closed(CastEnvelope(m)) => TrySendError::Closed(m),
+                PushError::Full(m) => TrySendError::Full(m),
+                PushError::Closed(m) => TrySendError::Closed(m),
             })
     }
 
@@ -212,7 +210,7 @@ impl<A: Actor> ActorRef<A> {
         A: Info<M>,
         M: Send + 'static,
     {
-        let _ = self.cell.push_msg(InfoEnvelope(msg), false);
+        let _ = self.cell.push_msg::<M, _>(InfoEnvelope(Some(msg)), false);
     }
 
     /// Sends `msg` to the [`Info<M>`] handler if the mailbox has room.
@@ -226,10 +224,10 @@ impl<A: Actor> ActorRef<A> {
         M: Send + 'static,
     {
         self.cell
-            .push_msg(InfoEnvelope(msg), true)
+            .push_msg(InfoEnvelope(Some(msg)), true)
             .map_err(|e| match e {
-                PushError::Full(InfoEnvelope(m)) => TrySendError::Full(m),
-                PushError::Closed(InfoEnvelope(m)) => TrySendError::Closed(m),
+                PushError::Full(m) => TrySendError::Full(m),
+                PushError::Closed(m) => TrySendError::Closed(m),
             })
     }
 

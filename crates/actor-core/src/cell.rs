@@ -14,7 +14,7 @@ use tokio::task::AbortHandle;
 
 use crate::actor::Actor;
 use crate::exit::ExitReason;
-use crate::mailbox::{Envelope, Handler, Mailbox, MailboxRx, Queue, Refused};
+use crate::mailbox::{Deliver, Envelope, Handler, Mailbox, MailboxRx, Queue, Refused};
 use crate::name::Name;
 use crate::pid::{ActorId, Pid};
 use crate::signal::{self, Down, Exit, MonitorRef};
@@ -306,38 +306,62 @@ impl<A: Actor> ActorCell<A> {
         self.mailbox.push(env, false).is_ok()
     }
 
-    /// Queues a message. With `bounded`, a full mailbox refuses it. The message is handed
-    /// back on failure.
-    pub(crate) fn push_msg<H: Handler<A>>(
+    /// Queues a cast or info. With `bounded`, a full mailbox refuses it. The message is
+    /// handed back on failure.
+    pub(crate) fn push_msg<M: Send + 'static, D: Deliver<A>>(
         &self,
-        msg: H,
+        msg: D,
         bounded: bool,
-    ) -> Result<(), PushError<H>> {
+    ) -> Result<(), PushError<M>> {
         self.mailbox
-            .push(Envelope::Msg(Box::new(msg)), bounded)
+            .push(Envelope::Msg(crate::mailbox::inline(msg)), bounded)
             .map_err(|refused| match refused {
                 Refused::Full(env) => PushError::Full(recover(env)),
                 Refused::Closed(env) => PushError::Closed(recover(env)),
             })
     }
+
+    /// Queues a call, whatever the mailbox bound. The call is handed back if the actor is
+    /// dead.
+    pub(crate) fn push_call<H: Handler<A>>(&self, call: H) -> Result<(), H> {
+        self.mailbox
+            .push(Envelope::Call(Box::new(call)), false)
+            .map_err(|refused| match refused {
+                Refused::Full(env) | Refused::Closed(env) => recover_call(env),
+            })
+    }
 }
 
 /// Why a message was not queued; the message comes back.
-pub(crate) enum PushError<H> {
-    Full(H),
-    Closed(H),
+pub(crate) enum PushError<M> {
+    Full(M),
+    Closed(M),
 }
 
-/// Takes the concrete message back out of an envelope the mailbox refused.
-fn recover<A: Actor, H: Handler<A>>(env: Envelope<A>) -> H {
+/// Takes the message back out of a cast or info envelope the mailbox refused.
+fn recover<A: Actor, M: 'static>(env: Envelope<A>) -> M {
+    let msg = match env {
+        Envelope::Msg(mut deliver) => deliver.take_msg().map(|m| m.downcast::<M>()),
+        _ => None,
+    };
+    match msg {
+        Some(Ok(msg)) => *msg,
+        // Invariant: `push_msg` queued exactly one `M` in a message envelope just before, and
+        // nothing took it out since.
+        _ => unreachable!("a refused message envelope holds the message that was pushed"),
+    }
+}
+
+/// Takes the call back out of an envelope the mailbox refused.
+fn recover_call<A: Actor, H: Handler<A>>(env: Envelope<A>) -> H {
     match env {
-        Envelope::Msg(handler) => match handler.into_any().downcast::<H>() {
-            Ok(msg) => *msg,
-            // Invariant: `push_msg` boxed exactly an `H` into this envelope just before.
-            Err(_) => unreachable!("a refused envelope holds the message type that was pushed"),
+        Envelope::Call(handler) => match handler.into_any().downcast::<H>() {
+            Ok(call) => *call,
+            // Invariant: `push_call` boxed exactly an `H` into this envelope just before.
+            Err(_) => unreachable!("a refused envelope holds the call that was pushed"),
         },
-        // Invariant: `push_msg` only ever sends `Envelope::Msg`.
-        _ => unreachable!("push_msg only sends message envelopes"),
+        // Invariant: `push_call` only ever sends `Envelope::Call`.
+        _ => unreachable!("push_call only sends call envelopes"),
     }
 }
 

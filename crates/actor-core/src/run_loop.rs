@@ -168,7 +168,13 @@ pub(crate) async fn run<A: Actor>(
 
 async fn dispatch<A: Actor>(env: Envelope<A>, actor: &mut A, ctx: &mut Context<A>) -> Outcome {
     match env {
-        Envelope::Msg(handler) => flow(catch(handler.handle(actor, ctx)).await),
+        Envelope::Msg(mut msg) => {
+            let handled = msg.deliver(actor, ctx);
+            // Emptied by `deliver`; dropped now so the await below does not carry it.
+            drop(msg);
+            flow(catch(handled).await)
+        }
+        Envelope::Call(handler) => flow(catch(handler.handle(actor, ctx)).await),
         Envelope::Exit(exit) => {
             let from_parent = match (&exit.from, ctx.parent()) {
                 (Some(from), Some(parent)) => from.id() == parent.id(),
