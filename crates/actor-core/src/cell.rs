@@ -43,6 +43,9 @@ pub(crate) trait Process: Send + Sync + 'static {
 pub(crate) struct Core {
     pub(crate) id: ActorId,
     pub(crate) type_name: &'static str,
+    /// The `actor` span every callback runs in; `None` (and no allocation) unless a
+    /// subscriber wants debug spans.
+    span: Option<Box<tracing::Span>>,
     status: AtomicU8,
     trap_exit: AtomicBool,
     /// Set when an exit signal or kill has decided the actor's fate; the loop checks it
@@ -67,9 +70,12 @@ struct State {
 
 impl Core {
     fn new(type_name: &'static str) -> Self {
+        let id = ActorId::next();
+        let span = tracing::debug_span!("actor", %id, name = type_name);
         Self {
-            id: ActorId::next(),
+            id,
             type_name,
+            span: (!span.is_disabled()).then(|| Box::new(span)),
             status: AtomicU8::new(STARTING),
             trap_exit: AtomicBool::new(false),
             doomed: AtomicBool::new(false),
@@ -111,6 +117,11 @@ impl Core {
 
     pub(crate) fn set_trap_exit(&self, on: bool) {
         self.trap_exit.store(on, Ordering::Release);
+    }
+
+    /// The span callbacks run in, if any subscriber wants it.
+    pub(crate) fn span(&self) -> Option<&tracing::Span> {
+        self.span.as_deref()
     }
 
     pub(crate) fn is_doomed(&self) -> bool {

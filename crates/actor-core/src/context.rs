@@ -68,13 +68,30 @@ pub struct Context<A: Actor> {
     pid: Pid,
     parent: Option<Pid>,
     pub(crate) continuation: Option<Box<dyn Handler<A>>>,
-    pub(crate) timeout: Option<Duration>,
+    /// The idle timeout asked for by the current callback, in nanoseconds; `NO_TIMEOUT` for
+    /// none. One word instead of an `Option<Duration>`'s two: every idle actor carries it.
+    timeout_ns: u64,
     pub(crate) stop: Option<ExitReason>,
-    pub(crate) monitors: HashMap<MonitorRef, Pid>,
+    /// The monitors this actor holds, allocated on the first one: most actors hold none,
+    /// and every idle actor carries its context.
+    #[allow(
+        clippy::box_collection,
+        reason = "one word in every context instead of a HashMap's six; allocated on first use"
+    )]
+    pub(crate) monitors: Option<Box<HashMap<MonitorRef, Pid>>>,
     pub(crate) reply: Option<Box<dyn ReplySlot>>,
 }
 
+/// `timeout_ns` when no idle timeout is set.
+const NO_TIMEOUT: u64 = u64::MAX;
+
 impl<A: Actor> Context<A> {
+    /// Takes the idle timeout the last callback asked for, if any.
+    pub(crate) fn take_timeout(&mut self) -> Option<Duration> {
+        let ns = std::mem::replace(&mut self.timeout_ns, NO_TIMEOUT);
+        (ns != NO_TIMEOUT).then(|| Duration::from_nanos(ns))
+    }
+
     pub(crate) fn new(myself: ActorRef<A>, parent: Option<Pid>) -> Self {
         let pid = myself.pid();
         Self {
@@ -82,9 +99,9 @@ impl<A: Actor> Context<A> {
             pid,
             parent,
             continuation: None,
-            timeout: None,
+            timeout_ns: NO_TIMEOUT,
             stop: None,
-            monitors: HashMap::new(),
+            monitors: None,
             reply: None,
         }
     }
@@ -131,7 +148,8 @@ impl<A: Actor> Context<A> {
     /// callback's end (R-GS-13). Any message cancels it, a queued message means it never
     /// fires, and it lasts for one wait only: set it again in each callback that wants it.
     pub fn set_timeout(&mut self, after: Duration) {
-        self.timeout = Some(after);
+        // Beyond u64 nanoseconds (584 years) is as good as no timeout, OTP's `infinity`.
+        self.timeout_ns = u64::try_from(after.as_nanos()).unwrap_or(NO_TIMEOUT);
     }
 
     /// Turns exit signals into [`Exit`](crate::Exit) messages (`true`) or back into deaths
@@ -194,7 +212,9 @@ impl<A: Actor> Context<A> {
     /// ```
     pub fn monitor(&mut self, other: &Pid) -> MonitorRef {
         let monitor = signal::monitor(&self.pid, other);
-        self.monitors.insert(monitor, other.clone());
+        self.monitors
+            .get_or_insert_default()
+            .insert(monitor, other.clone());
         monitor
     }
 
@@ -203,7 +223,7 @@ impl<A: Actor> Context<A> {
     pub fn demonitor(&mut self, monitor: MonitorRef) -> bool {
         // Forgetting the ref here is what guarantees the flush: the loop drops any DOWN whose
         // ref is not in this map. Removing it at the target stops a DOWN from being sent.
-        match self.monitors.remove(&monitor) {
+        match self.monitors.as_mut().and_then(|m| m.remove(&monitor)) {
             Some(target) => {
                 target.inner.core().remove_monitor(monitor);
                 true
@@ -263,7 +283,7 @@ impl<A: Actor> Context<A> {
 /// targets, so a long-lived target does not keep records of dead watchers.
 impl<A: Actor> Drop for Context<A> {
     fn drop(&mut self) {
-        for (monitor, target) in self.monitors.drain() {
+        for (monitor, target) in self.monitors.take().into_iter().flat_map(|m| *m) {
             target.inner.core().remove_monitor(monitor);
         }
     }

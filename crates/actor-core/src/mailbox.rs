@@ -222,7 +222,7 @@ impl<A: Actor> Queue<A> {
 /// The receiving half, owned by the actor's loop: the batch taken from the shared queue.
 /// Dropping it (the loop ended, or its task was aborted) closes the queue.
 pub(crate) struct MailboxRx<A: Actor> {
-    cell: Arc<ActorCell<A>>,
+    pub(crate) cell: Arc<ActorCell<A>>,
     batch: VecDeque<Envelope<A>>,
 }
 

@@ -7,7 +7,7 @@
 
 use std::future::{Future, poll_fn};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::task::Poll;
 
@@ -15,25 +15,26 @@ use tokio::sync::oneshot;
 
 use crate::actor::{Actor, InitError};
 use crate::actor_ref::ActorRef;
-use crate::cell::{self, ActorCell, ExitGuard};
+use crate::cell::{self, ActorCell, Core, ExitGuard};
 use crate::context::Context;
 use crate::error::{RegisterError, StartError};
 use crate::exit::ExitReason;
-use crate::mailbox::{Envelope, MailboxRx, Outcome};
+use crate::mailbox::{BoxFuture, Envelope, MailboxRx, Outcome};
 use crate::name::Name;
 use crate::pid::Pid;
 use crate::signal;
 
-/// Polls `fut`, turning a panic into its exit reason.
-async fn catch<F: Future>(fut: F) -> Result<F::Output, ExitReason> {
+/// Polls `fut` (a callback) inside the actor's span, turning a panic into its exit reason.
+async fn catch<F: Future>(core: &Core, fut: F) -> Result<F::Output, ExitReason> {
     let mut fut = pin!(fut);
-    poll_fn(
-        move |cx| match catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
+    poll_fn(move |cx| {
+        let _entered = core.span().map(tracing::Span::enter);
+        match catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
             Ok(Poll::Ready(out)) => Poll::Ready(Ok(out)),
             Ok(Poll::Pending) => Poll::Pending,
             Err(payload) => Poll::Ready(Err(ExitReason::from_panic(payload.as_ref()))),
-        },
-    )
+        }
+    })
     .await
 }
 
@@ -47,16 +48,31 @@ enum Next<A: Actor> {
     Timeout,
 }
 
-pub(crate) async fn run<A: Actor>(
+/// The start of an actor's task: names claimed, `init` run, the starter told. Boxed by
+/// [`start`] and awaited first by [`run`], so the arguments, names and acknowledgement
+/// channel it holds are freed once the actor runs, instead of staying in every idle actor's
+/// task.
+pub(crate) type Starting<A> = Pin<Box<dyn Future<Output = Option<(A, Context<A>)>> + Send>>;
+
+/// Builds the start phase of a new actor's task.
+pub(crate) fn start<A: Actor>(
     cell: Arc<ActorCell<A>>,
-    mut rx: MailboxRx<A>,
     args: A::Args,
     parent: Option<Pid>,
     names: Vec<Name>,
     ack: oneshot::Sender<Result<(), StartError>>,
-    guard: ExitGuard,
-) {
-    let pid = guard.pid.clone();
+) -> Starting<A> {
+    Box::pin(start_up(cell, args, parent, names, ack))
+}
+
+async fn start_up<A: Actor>(
+    cell: Arc<ActorCell<A>>,
+    args: A::Args,
+    parent: Option<Pid>,
+    names: Vec<Name>,
+    ack: oneshot::Sender<Result<(), StartError>>,
+) -> Option<(A, Context<A>)> {
+    let pid = cell.pid();
     let core = &cell.core;
 
     // R-NAME-2b: the new actor registers itself; a clash means it exits normal, no init.
@@ -69,7 +85,8 @@ pub(crate) async fn run<A: Actor>(
                     StartError::InvalidName("the registry found the new actor dead")
                 }
             };
-            return fail_start(&pid, parent.as_ref(), ExitReason::Normal, err, ack);
+            fail_start(&pid, parent.as_ref(), ExitReason::Normal, err, ack);
+            return None;
         }
         if !core.add_name(name.clone()) {
             name.release(&pid);
@@ -77,55 +94,44 @@ pub(crate) async fn run<A: Actor>(
     }
 
     let mut ctx = Context::new(ActorRef { cell: cell.clone() }, parent.clone());
-    let mut actor = match catch(Box::pin(A::init(args, &mut ctx))).await {
-        Ok(Ok(actor)) => actor,
-        Ok(Err(InitError::Ignore)) => {
-            drop(ctx);
-            return fail_start(
-                &pid,
-                parent.as_ref(),
-                ExitReason::Normal,
-                StartError::Ignored,
-                ack,
-            );
+    let (exit_reason, err) = match catch(core, A::init(args, &mut ctx)).await {
+        Ok(Ok(actor)) => {
+            core.set_running();
+            tracing::debug!("actor started");
+            // The starter may have given up waiting; the actor runs all the same, as in OTP.
+            let _ = ack.send(Ok(()));
+            return Some((actor, ctx));
         }
-        Ok(Err(InitError::Stop(reason))) => {
-            drop(ctx);
-            let err = StartError::Failed(reason.clone());
-            return fail_start(&pid, parent.as_ref(), reason, err, ack);
-        }
-        Ok(Err(InitError::Error(reason))) => {
-            drop(ctx);
-            return fail_start(
-                &pid,
-                parent.as_ref(),
-                ExitReason::Normal,
-                StartError::Failed(reason),
-                ack,
-            );
-        }
-        Err(panic) => {
-            drop(ctx);
-            let err = StartError::Failed(panic.clone());
-            return fail_start(&pid, parent.as_ref(), panic, err, ack);
-        }
+        Ok(Err(InitError::Ignore)) => (ExitReason::Normal, StartError::Ignored),
+        Ok(Err(InitError::Stop(reason))) => (reason.clone(), StartError::Failed(reason)),
+        Ok(Err(InitError::Error(reason))) => (ExitReason::Normal, StartError::Failed(reason)),
+        Err(panic) => (panic.clone(), StartError::Failed(panic)),
     };
-    core.set_running();
-    tracing::debug!("actor started");
-    // The starter may have given up waiting; the actor runs all the same, as in OTP.
-    let _ = ack.send(Ok(()));
+    drop(ctx);
+    fail_start(&pid, parent.as_ref(), exit_reason, err, ack);
+    None
+}
+
+/// The actor's task: the start phase, then the mailbox loop, then `terminate`. `guard`
+/// cleans up however the task ends.
+pub(crate) async fn run<A: Actor>(starting: Starting<A>, mut rx: MailboxRx<A>, guard: ExitGuard) {
+    let Some((mut actor, mut ctx)) = starting.await else {
+        // Start failed and was fully cleaned up; dropping the guard does nothing more.
+        drop(guard);
+        return;
+    };
 
     let reason = loop {
-        if core.is_doomed() {
+        if rx.cell.core.is_doomed() {
             // An exit signal decided; the guard cleans up with its reason, no terminate.
             return;
         }
         let outcome = if let Some(cont) = ctx.continuation.take() {
             // R-GS-14: a continuation runs before anything already queued.
-            ctx.timeout = None;
-            flow(catch(cont.handle(&mut actor, &mut ctx)).await)
+            ctx.take_timeout();
+            flow(catch(&rx.cell.core, cont.handle(&mut actor, &mut ctx)).await)
         } else {
-            let next = match ctx.timeout.take() {
+            let next = match ctx.take_timeout() {
                 None => Next::Envelope(rx.recv().await),
                 Some(after) => tokio::select! {
                     biased;
@@ -135,11 +141,14 @@ pub(crate) async fn run<A: Actor>(
                 },
             };
             match next {
-                Next::Timeout => catch(Box::pin(actor.handle_timeout(&mut ctx)))
+                Next::Timeout => catch(&rx.cell.core, Box::pin(actor.handle_timeout(&mut ctx)))
                     .await
                     .map(Outcome::from)
                     .unwrap_or_else(Outcome::Stop),
-                Next::Envelope(env) => dispatch(env, &mut actor, &mut ctx).await,
+                Next::Envelope(env) => match dispatch(env, &mut actor, &mut ctx) {
+                    Step::Done(outcome) => outcome,
+                    Step::Run(handler) => flow(catch(&rx.cell.core, handler).await),
+                },
             }
         };
         match outcome {
@@ -153,8 +162,9 @@ pub(crate) async fn run<A: Actor>(
     };
 
     // R-GS-7/9/16/17: terminate, then a held reply, then exit.
+    let core = &rx.cell.core;
     core.set_terminating();
-    let reason = match catch(Box::pin(actor.terminate(&reason, &mut ctx))).await {
+    let reason = match catch(&rx.cell.core, Box::pin(actor.terminate(&reason, &mut ctx))).await {
         Ok(()) => reason,
         // R-GS-18: a panicking terminate replaces the reason.
         Err(panic) => panic,
@@ -163,18 +173,22 @@ pub(crate) async fn run<A: Actor>(
         slot.flush();
     }
     core.set_exit(reason);
-    // Returning drops the guard, which cleans up.
+    // Dropping the guard cleans up.
+    drop(guard);
 }
 
-async fn dispatch<A: Actor>(env: Envelope<A>, actor: &mut A, ctx: &mut Context<A>) -> Outcome {
+/// What an envelope asks of the loop: an outcome at once, or a handler to run.
+enum Step<'a> {
+    Done(Outcome),
+    Run(BoxFuture<'a, Outcome>),
+}
+
+/// Picks the handler for `env`. Not `async`: the envelope is consumed here, so the loop's
+/// await on the handler does not also carry the envelope.
+fn dispatch<'a, A: Actor>(env: Envelope<A>, actor: &'a mut A, ctx: &'a mut Context<A>) -> Step<'a> {
     match env {
-        Envelope::Msg(mut msg) => {
-            let handled = msg.deliver(actor, ctx);
-            // Emptied by `deliver`; dropped now so the await below does not carry it.
-            drop(msg);
-            flow(catch(handled).await)
-        }
-        Envelope::Call(handler) => flow(catch(handler.handle(actor, ctx)).await),
+        Envelope::Msg(mut msg) => Step::Run(msg.deliver(actor, ctx)),
+        Envelope::Call(handler) => Step::Run(handler.handle(actor, ctx)),
         Envelope::Exit(exit) => {
             let from_parent = match (&exit.from, ctx.parent()) {
                 (Some(from), Some(parent)) => from.id() == parent.id(),
@@ -182,28 +196,25 @@ async fn dispatch<A: Actor>(env: Envelope<A>, actor: &mut A, ctx: &mut Context<A
             };
             if from_parent {
                 // R-GS-17: a trapping server terminates when its parent exits.
-                Outcome::Stop(exit.reason)
+                Step::Done(Outcome::Stop(exit.reason))
             } else {
-                flow(
-                    catch(Box::pin(actor.handle_exit(*exit, ctx)))
-                        .await
-                        .map(Outcome::from),
-                )
+                Step::Run(Box::pin(async move {
+                    actor.handle_exit(*exit, ctx).await.into()
+                }))
             }
         }
         Envelope::Down(down) => {
             // A DOWN for a monitor removed by demonitor is flushed here.
-            if ctx.monitors.remove(&down.monitor).is_some() {
-                flow(
-                    catch(Box::pin(actor.handle_down(*down, ctx)))
-                        .await
-                        .map(Outcome::from),
-                )
+            let held = ctx.monitors.as_mut().and_then(|m| m.remove(&down.monitor));
+            if held.is_some() {
+                Step::Run(Box::pin(async move {
+                    actor.handle_down(*down, ctx).await.into()
+                }))
             } else {
-                Outcome::Ok
+                Step::Done(Outcome::Ok)
             }
         }
-        Envelope::Stop(reason) => Outcome::Stop(*reason),
+        Envelope::Stop(reason) => Step::Done(Outcome::Stop(*reason)),
     }
 }
 

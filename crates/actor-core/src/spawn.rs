@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use tokio::runtime::Handle;
 use tokio::sync::oneshot;
-use tracing::Instrument;
 
 use crate::actor::Actor;
 use crate::actor_ref::ActorRef;
@@ -112,17 +111,9 @@ impl<A: Actor> Start<A> {
         system::remember(&pid);
         let (ack_tx, ack_rx) = oneshot::channel();
         let guard = ExitGuard { pid: pid.clone() };
-        let span = tracing::debug_span!("actor", id = %pid.id(), name = pid.type_name());
-        let task = run_loop::run(
-            cell.clone(),
-            rx,
-            self.args,
-            parent.clone(),
-            self.names,
-            ack_tx,
-            guard,
-        );
-        let join = handle.spawn(CURRENT.scope(pid.clone(), task).instrument(span));
+        let starting = run_loop::start(cell.clone(), self.args, parent.clone(), self.names, ack_tx);
+        let task = run_loop::run(starting, rx, guard);
+        let join = handle.spawn(CURRENT.scope(pid.clone(), task));
         cell.core.set_abort(join.abort_handle());
         drop(join);
 
