@@ -91,7 +91,9 @@ impl<A: Actor> ActorRef<A> {
 
     /// A snapshot of the actor's state, for observers and tests.
     pub fn info(&self) -> ActorInfo {
-        self.cell.core.info(self.cell.mailbox.len())
+        self.cell
+            .core
+            .info(std::any::type_name::<A>(), self.cell.mailbox.len())
     }
 
     /// A reference that does not keep the actor's record alive.
@@ -346,7 +348,7 @@ impl<A: Actor> std::hash::Hash for ActorRef<A> {
 
 impl<A: Actor> fmt::Debug for ActorRef<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ActorRef<{}>({})", self.cell.core.type_name, self.id())
+        write!(f, "ActorRef<{}>({})", std::any::type_name::<A>(), self.id())
     }
 }
 

@@ -107,12 +107,14 @@ impl Pid {
 
     /// The Rust type name of the actor.
     pub fn type_name(&self) -> &'static str {
-        self.inner.core().type_name
+        self.inner.type_name()
     }
 
     /// A snapshot of the actor's state, for observers and tests.
     pub fn info(&self) -> ActorInfo {
-        self.inner.core().info(self.inner.mailbox_len())
+        self.inner
+            .core()
+            .info(self.inner.type_name(), self.inner.mailbox_len())
     }
 
     /// Sends an exit signal with `reason`, as `Process.exit(pid, reason)` does.
