@@ -245,35 +245,44 @@ impl<A: Actor> MailboxRx<A> {
     }
 
     fn poll_recv(&mut self, cx: &mut TaskContext<'_>) -> Poll<Envelope<A>> {
-        let coop = ready!(tokio::task::coop::poll_proceed(cx));
         let queue = &self.cell.mailbox;
-        if let Some(env) = self.batch.pop_front() {
+        if self.batch.is_empty() {
+            let mut shared = queue.lock();
+            if shared.queue.is_empty() {
+                match &mut shared.waker {
+                    Some(waker) if waker.will_wake(cx.waker()) => {}
+                    slot => *slot = Some(cx.waker().clone()),
+                }
+                if shared.queue.capacity() > KEEP_IDLE_SLOTS {
+                    shared.queue = VecDeque::new();
+                }
+                drop(shared);
+                if self.batch.capacity() > KEEP_IDLE_SLOTS {
+                    self.batch = VecDeque::new();
+                }
+                return Poll::Pending;
+            }
+            // Everything queued becomes the batch; the loop's drained buffer goes back to
+            // the senders, so a busy actor allocates no queue storage per batch.
+            std::mem::swap(&mut shared.queue, &mut self.batch);
             queue.in_hand.store(self.batch.len(), Ordering::Relaxed);
-            coop.made_progress();
-            return Poll::Ready(env);
         }
-        let mut shared = queue.lock();
-        let Some(env) = shared.queue.pop_front() else {
-            match &mut shared.waker {
-                Some(waker) if waker.will_wake(cx.waker()) => {}
-                slot => *slot = Some(cx.waker().clone()),
+        // A message is ready: spend one unit of tokio's budget on it, or yield with it kept
+        // in the batch. Only here: asking an exhausted budget while the mailbox is empty
+        // would yield, and be woken again, for nothing.
+        let coop = ready!(tokio::task::coop::poll_proceed(cx));
+        match self.batch.pop_front() {
+            Some(env) => {
+                queue.in_hand.store(self.batch.len(), Ordering::Relaxed);
+                coop.made_progress();
+                Poll::Ready(env)
             }
-            if shared.queue.capacity() > KEEP_IDLE_SLOTS {
-                shared.queue = VecDeque::new();
+            // Unreachable: the batch is not empty here. Polled again, it would wait properly.
+            None => {
+                cx.waker().wake_by_ref();
+                Poll::Pending
             }
-            drop(shared);
-            if self.batch.capacity() > KEEP_IDLE_SLOTS {
-                self.batch = VecDeque::new();
-            }
-            return Poll::Pending;
-        };
-        // The rest becomes the batch; the loop's drained buffer goes back to the senders, so
-        // a busy actor allocates no queue storage per batch.
-        std::mem::swap(&mut shared.queue, &mut self.batch);
-        queue.in_hand.store(self.batch.len(), Ordering::Relaxed);
-        drop(shared);
-        coop.made_progress();
-        Poll::Ready(env)
+        }
     }
 }
 
