@@ -63,20 +63,9 @@ impl Mailbox {
 
 pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// What a message handler asks the loop to do next.
-pub(crate) enum Outcome {
-    Ok,
-    Stop(ExitReason),
-}
-
-impl From<Flow> for Outcome {
-    fn from(flow: Flow) -> Self {
-        match flow {
-            Flow::Ok => Self::Ok,
-            Flow::Stop(reason) => Self::Stop(reason),
-        }
-    }
-}
+/// What a message handler asks the loop to do next: what cast and info handlers return, so
+/// their futures need no adapter.
+pub(crate) type Outcome = Flow;
 
 /// Inline room for a cast or info message: two words, so a message of up to 8 bytes (16 with
 /// a niche, such as a `Box` or an `Arc`) is queued without a heap allocation of its own.
@@ -100,7 +89,7 @@ pub(crate) enum Envelope<A: Actor> {
 /// handler of `A` to run.
 pub(crate) trait Deliver<A: Actor>: Send + 'static {
     /// Takes the message out and runs its handler; the envelope is left empty.
-    fn deliver<'a>(&mut self, actor: &'a mut A, ctx: &'a mut Context<A>) -> BoxFuture<'a, Outcome>;
+    fn deliver<'a>(&mut self, actor: &'a mut A, ctx: &'a mut Context<A>) -> HandlerFuture<'a>;
 
     /// Takes the message out (as `Box<M>`), to hand an unsent message back to its sender.
     fn take_msg(&mut self) -> Option<Box<dyn Any + Send>>;
@@ -117,6 +106,29 @@ pub(crate) fn inline<A: Actor, D: Deliver<A>>(msg: D) -> SmallBox<dyn Deliver<A>
     // `addr_of!`, so the pointer's metadata (the `Deliver<A>` vtable of `D`) matches the
     // value, which is that function's whole safety contract.
     smallbox::smallbox!(msg)
+}
+
+/// Inline room for a cast or info handler's future: eight words, which holds the state of a
+/// handler that awaits nothing large; a bigger future goes to the heap.
+pub(crate) type FutureSpace = smallbox::space::S4;
+
+/// A running handler, erased over its type, held in the loop's own task (not boxed) when it
+/// fits [`FutureSpace`].
+pub(crate) type HandlerFuture<'a> = SmallBox<dyn Future<Output = Outcome> + Send + 'a, FutureSpace>;
+
+/// Erases a cast or info handler's future, inline when it fits.
+///
+/// Benchmarked (`docs/benchmarks.md`): a boxed future per message was a quarter of the
+/// instructions of a cast (malloc and free, counted with callgrind).
+pub(crate) fn handler_future<'a, F>(fut: F) -> HandlerFuture<'a>
+where
+    F: Future<Output = Outcome> + Send + 'a,
+{
+    // As in `inline`: the macro's `SmallBox::new_unchecked(val, ptr)` gets `ptr` from `val`
+    // itself, so the pointer's metadata (the `Future` vtable of `F`) matches the value.
+    // `SmallBox` is `!Unpin` when its content is, and polls it only through `Pin`, so an
+    // inline future is never moved once polled.
+    smallbox::smallbox!(fut)
 }
 
 /// A call or continuation erased over its type: knows which handler of `A` to run.
@@ -303,14 +315,12 @@ pub(crate) struct InfoEnvelope<M>(pub(crate) Option<M>);
 pub(crate) struct ContinueEnvelope<C>(pub(crate) C);
 
 impl<A: Cast<M>, M: Send + 'static> Deliver<A> for CastEnvelope<M> {
-    fn deliver<'a>(&mut self, actor: &'a mut A, ctx: &'a mut Context<A>) -> BoxFuture<'a, Outcome> {
-        let msg = self.0.take();
-        Box::pin(async move {
-            match msg {
-                Some(msg) => actor.handle_cast(msg, ctx).await.into(),
-                None => Outcome::Ok,
-            }
-        })
+    fn deliver<'a>(&mut self, actor: &'a mut A, ctx: &'a mut Context<A>) -> HandlerFuture<'a> {
+        match self.0.take() {
+            Some(msg) => handler_future(actor.handle_cast(msg, ctx)),
+            // Unreachable: an envelope is delivered once. Nothing to run.
+            None => handler_future(std::future::ready(Flow::Ok)),
+        }
     }
 
     fn take_msg(&mut self) -> Option<Box<dyn Any + Send>> {
@@ -319,14 +329,12 @@ impl<A: Cast<M>, M: Send + 'static> Deliver<A> for CastEnvelope<M> {
 }
 
 impl<A: Info<M>, M: Send + 'static> Deliver<A> for InfoEnvelope<M> {
-    fn deliver<'a>(&mut self, actor: &'a mut A, ctx: &'a mut Context<A>) -> BoxFuture<'a, Outcome> {
-        let msg = self.0.take();
-        Box::pin(async move {
-            match msg {
-                Some(msg) => actor.handle_info(msg, ctx).await.into(),
-                None => Outcome::Ok,
-            }
-        })
+    fn deliver<'a>(&mut self, actor: &'a mut A, ctx: &'a mut Context<A>) -> HandlerFuture<'a> {
+        match self.0.take() {
+            Some(msg) => handler_future(actor.handle_info(msg, ctx)),
+            // Unreachable: an envelope is delivered once. Nothing to run.
+            None => handler_future(std::future::ready(Flow::Ok)),
+        }
     }
 
     fn take_msg(&mut self) -> Option<Box<dyn Any + Send>> {
@@ -341,7 +349,7 @@ impl<A: Continue<C>, C: Send + 'static> Handler<A> for ContinueEnvelope<C> {
         ctx: &'a mut Context<A>,
     ) -> BoxFuture<'a, Outcome> {
         let Self(c) = *self;
-        Box::pin(async move { actor.handle_continue(c, ctx).await.into() })
+        Box::pin(actor.handle_continue(c, ctx))
     }
 
     fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {

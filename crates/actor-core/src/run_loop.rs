@@ -19,7 +19,7 @@ use crate::cell::{self, ActorCell, Core, ExitGuard};
 use crate::context::Context;
 use crate::error::{RegisterError, StartError};
 use crate::exit::ExitReason;
-use crate::mailbox::{BoxFuture, Envelope, MailboxRx, Outcome};
+use crate::mailbox::{Envelope, HandlerFuture, MailboxRx, Outcome, handler_future};
 use crate::name::Name;
 use crate::pid::Pid;
 use crate::signal;
@@ -126,10 +126,12 @@ pub(crate) async fn run<A: Actor>(starting: Starting<A>, mut rx: MailboxRx<A>, g
             // An exit signal decided; the guard cleans up with its reason, no terminate.
             return;
         }
-        let outcome = if let Some(cont) = ctx.continuation.take() {
+        // Every callback of the loop is awaited at this one point, as one future type, so
+        // the task holds a single handler slot.
+        let handler = if let Some(cont) = ctx.continuation.take() {
             // R-GS-14: a continuation runs before anything already queued.
             ctx.take_timeout();
-            flow(catch(&rx.cell.core, cont.handle(&mut actor, &mut ctx)).await)
+            handler_future(cont.handle(&mut actor, &mut ctx))
         } else {
             let next = match ctx.take_timeout() {
                 None => Next::Envelope(rx.recv().await),
@@ -141,16 +143,11 @@ pub(crate) async fn run<A: Actor>(starting: Starting<A>, mut rx: MailboxRx<A>, g
                 },
             };
             match next {
-                Next::Timeout => catch(&rx.cell.core, Box::pin(actor.handle_timeout(&mut ctx)))
-                    .await
-                    .map(Outcome::from)
-                    .unwrap_or_else(Outcome::Stop),
-                Next::Envelope(env) => match dispatch(env, &mut actor, &mut ctx) {
-                    Step::Done(outcome) => outcome,
-                    Step::Run(handler) => flow(catch(&rx.cell.core, handler).await),
-                },
+                Next::Timeout => handler_future(actor.handle_timeout(&mut ctx)),
+                Next::Envelope(env) => dispatch(env, &mut actor, &mut ctx),
             }
         };
+        let outcome = flow(catch(&rx.cell.core, handler).await);
         match outcome {
             Outcome::Ok => {
                 if let Some(reason) = ctx.stop.take() {
@@ -177,18 +174,18 @@ pub(crate) async fn run<A: Actor>(starting: Starting<A>, mut rx: MailboxRx<A>, g
     drop(guard);
 }
 
-/// What an envelope asks of the loop: an outcome at once, or a handler to run.
-enum Step<'a> {
-    Done(Outcome),
-    Run(BoxFuture<'a, Outcome>),
-}
-
-/// Picks the handler for `env`. Not `async`: the envelope is consumed here, so the loop's
-/// await on the handler does not also carry the envelope.
-fn dispatch<'a, A: Actor>(env: Envelope<A>, actor: &'a mut A, ctx: &'a mut Context<A>) -> Step<'a> {
+/// The handler for `env`, ready to poll. Not `async`, and one future type for every kind of
+/// envelope: the loop awaits it in one place, so its task holds one handler slot and never
+/// the envelope as well.
+fn dispatch<'a, A: Actor>(
+    env: Envelope<A>,
+    actor: &'a mut A,
+    ctx: &'a mut Context<A>,
+) -> HandlerFuture<'a> {
     match env {
-        Envelope::Msg(mut msg) => Step::Run(msg.deliver(actor, ctx)),
-        Envelope::Call(handler) => Step::Run(handler.handle(actor, ctx)),
+        Envelope::Msg(mut msg) => msg.deliver(actor, ctx),
+        // The call's own future is boxed; the box (two words) sits inline.
+        Envelope::Call(handler) => handler_future(handler.handle(actor, ctx)),
         Envelope::Exit(exit) => {
             let from_parent = match (&exit.from, ctx.parent()) {
                 (Some(from), Some(parent)) => from.id() == parent.id(),
@@ -196,25 +193,21 @@ fn dispatch<'a, A: Actor>(env: Envelope<A>, actor: &'a mut A, ctx: &'a mut Conte
             };
             if from_parent {
                 // R-GS-17: a trapping server terminates when its parent exits.
-                Step::Done(Outcome::Stop(exit.reason))
+                handler_future(std::future::ready(Outcome::Stop(exit.reason)))
             } else {
-                Step::Run(Box::pin(async move {
-                    actor.handle_exit(*exit, ctx).await.into()
-                }))
+                handler_future(actor.handle_exit(*exit, ctx))
             }
         }
         Envelope::Down(down) => {
             // A DOWN for a monitor removed by demonitor is flushed here.
             let held = ctx.monitors.as_mut().and_then(|m| m.remove(&down.monitor));
             if held.is_some() {
-                Step::Run(Box::pin(async move {
-                    actor.handle_down(*down, ctx).await.into()
-                }))
+                handler_future(actor.handle_down(*down, ctx))
             } else {
-                Step::Done(Outcome::Ok)
+                handler_future(std::future::ready(Outcome::Ok))
             }
         }
-        Envelope::Stop(reason) => Step::Done(Outcome::Stop(*reason)),
+        Envelope::Stop(reason) => handler_future(std::future::ready(Outcome::Stop(*reason))),
     }
 }
 
