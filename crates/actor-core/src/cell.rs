@@ -38,6 +38,9 @@ pub(crate) trait Process: Send + Sync + 'static {
     fn mailbox_len(&self) -> usize;
     /// The actor's Rust type name.
     fn type_name(&self) -> &'static str;
+    /// Refuses every later message and drops the queued ones (their callers then wait for
+    /// the exit reason, as OTP's monitor-based call does).
+    fn close_mailbox(&self);
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
 }
 
@@ -280,6 +283,9 @@ impl Core {
 /// Runs once; later calls do nothing.
 pub(crate) fn cleanup(pid: &Pid, default: ExitReason) {
     let core = pid.inner.core();
+    // Closed first: once the actor is dead (or anyone has seen its exit), a send is refused
+    // (a call gets `NoProc`) rather than queued into a mailbox nobody will read.
+    pid.inner.close_mailbox();
     let (reason, relations, abort) = {
         let mut st = core.lock();
         if st.cleaned {
@@ -434,6 +440,11 @@ impl<A: Actor> Process for ActorCell<A> {
 
     fn type_name(&self) -> &'static str {
         std::any::type_name::<A>()
+    }
+
+    fn close_mailbox(&self) {
+        // Dropped here, outside the queue's lock: dropping a call tells its caller.
+        drop(self.mailbox.close());
     }
 
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {

@@ -224,7 +224,7 @@ impl<A: Actor> Queue<A> {
 
     /// Refuses every later push and hands back what is queued, to be dropped by the caller
     /// outside the lock (dropping a call envelope tells its caller the actor is gone).
-    fn close(&self) -> VecDeque<Envelope<A>> {
+    pub(crate) fn close(&self) -> VecDeque<Envelope<A>> {
         let mut shared = self.lock();
         shared.closed = true;
         shared.waker = None;

@@ -144,6 +144,50 @@ async fn call_to_a_dead_actor_is_noproc_and_hands_the_message_back() {
     }
 }
 
+/// Its state's drop waits for the test: it runs after the exit is complete and before the
+/// task lets go of its mailbox, which holds that window open.
+struct Lingering {
+    release: std::sync::mpsc::Receiver<()>,
+}
+#[derive(Debug)]
+struct Knock;
+
+impl Actor for Lingering {
+    type Args = std::sync::mpsc::Receiver<()>;
+    async fn init(release: Self::Args, _: &mut Context<Self>) -> Result<Self, InitError> {
+        Ok(Lingering { release })
+    }
+}
+
+impl Call<Knock> for Lingering {
+    type Reply = ();
+    async fn handle_call(&mut self, _: Knock, _: &mut Context<Self>) -> CallReply<()> {
+        CallReply::Reply(())
+    }
+}
+
+impl Drop for Lingering {
+    fn drop(&mut self) {
+        // Bounded, so a regression fails the test instead of hanging it.
+        let _ = self.release.recv_timeout(Duration::from_secs(5));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn once_an_exit_is_seen_a_call_is_noproc_even_while_the_task_unwinds() {
+    let (release, rx) = std::sync::mpsc::channel();
+    let a = Lingering::start(rx).await.unwrap();
+    a.stop(ExitReason::Normal).await.unwrap();
+    // The exit is complete; the actor's task is still dropping its state.
+    let result = a.call(Knock).await;
+    release.send(()).unwrap();
+    match result {
+        Err(CallError::NoProc(Knock)) => {}
+        other => panic!("a call after the exit must be NoProc, got {other:?}"),
+    }
+    assert_eq!(a.mailbox_len(), 0);
+}
+
 struct Slow {
     handled: u32,
 }
