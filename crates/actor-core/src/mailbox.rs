@@ -257,28 +257,11 @@ impl<A: Actor> MailboxRx<A> {
         std::future::poll_fn(move |cx| self.poll_recv(cx))
     }
 
+    /// Inlined into the loop: the common case, a batch in hand, is a budget check and a pop.
+    #[inline(always)]
     fn poll_recv(&mut self, cx: &mut TaskContext<'_>) -> Poll<Envelope<A>> {
-        let queue = &self.cell.mailbox;
-        if self.batch.is_empty() {
-            let mut shared = queue.lock();
-            if shared.queue.is_empty() {
-                match &mut shared.waker {
-                    Some(waker) if waker.will_wake(cx.waker()) => {}
-                    slot => *slot = Some(cx.waker().clone()),
-                }
-                if shared.queue.capacity() > KEEP_IDLE_SLOTS {
-                    shared.queue = VecDeque::new();
-                }
-                drop(shared);
-                if self.batch.capacity() > KEEP_IDLE_SLOTS {
-                    self.batch = VecDeque::new();
-                }
-                return Poll::Pending;
-            }
-            // Everything queued becomes the batch; the loop's drained buffer goes back to
-            // the senders, so a busy actor allocates no queue storage per batch.
-            std::mem::swap(&mut shared.queue, &mut self.batch);
-            queue.in_hand.store(self.batch.len(), Ordering::Relaxed);
+        if self.batch.is_empty() && !self.refill(cx) {
+            return Poll::Pending;
         }
         // A message is ready: spend one unit of tokio's budget on it, or yield with it kept
         // in the batch. Only here: asking an exhausted budget while the mailbox is empty
@@ -286,7 +269,10 @@ impl<A: Actor> MailboxRx<A> {
         let coop = ready!(tokio::task::coop::poll_proceed(cx));
         match self.batch.pop_front() {
             Some(env) => {
-                queue.in_hand.store(self.batch.len(), Ordering::Relaxed);
+                self.cell
+                    .mailbox
+                    .in_hand
+                    .store(self.batch.len(), Ordering::Relaxed);
                 coop.made_progress();
                 Poll::Ready(env)
             }
@@ -296,6 +282,33 @@ impl<A: Actor> MailboxRx<A> {
                 Poll::Pending
             }
         }
+    }
+
+    /// Takes everything queued as the new batch, or, with nothing queued, leaves the loop's
+    /// waker and returns `false`. Kept out of line: once per batch, not per message.
+    #[inline(never)]
+    fn refill(&mut self, cx: &mut TaskContext<'_>) -> bool {
+        let queue = &self.cell.mailbox;
+        let mut shared = queue.lock();
+        if shared.queue.is_empty() {
+            match &mut shared.waker {
+                Some(waker) if waker.will_wake(cx.waker()) => {}
+                slot => *slot = Some(cx.waker().clone()),
+            }
+            if shared.queue.capacity() > KEEP_IDLE_SLOTS {
+                shared.queue = VecDeque::new();
+            }
+            drop(shared);
+            if self.batch.capacity() > KEEP_IDLE_SLOTS {
+                self.batch = VecDeque::new();
+            }
+            return false;
+        }
+        // Everything queued becomes the batch; the loop's drained buffer goes back to the
+        // senders, so a busy actor allocates no queue storage per batch.
+        std::mem::swap(&mut shared.queue, &mut self.batch);
+        queue.in_hand.store(self.batch.len(), Ordering::Relaxed);
+        true
     }
 }
 

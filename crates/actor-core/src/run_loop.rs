@@ -9,7 +9,7 @@ use std::future::{Future, poll_fn};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::{Pin, pin};
 use std::sync::Arc;
-use std::task::Poll;
+use std::task::{Context as TaskContext, Poll};
 
 use tokio::sync::oneshot;
 
@@ -19,7 +19,7 @@ use crate::cell::{self, ActorCell, Core, ExitGuard};
 use crate::context::Context;
 use crate::error::{RegisterError, StartError};
 use crate::exit::ExitReason;
-use crate::mailbox::{Envelope, HandlerFuture, MailboxRx, Outcome, handler_future};
+use crate::mailbox::{Envelope, Handler, HandlerFuture, MailboxRx, Outcome, handler_future};
 use crate::name::Name;
 use crate::pid::Pid;
 use crate::signal;
@@ -27,15 +27,25 @@ use crate::signal;
 /// Polls `fut` (a callback) inside the actor's span, turning a panic into its exit reason.
 async fn catch<F: Future>(core: &Core, fut: F) -> Result<F::Output, ExitReason> {
     let mut fut = pin!(fut);
-    poll_fn(move |cx| {
-        let _entered = core.span().map(tracing::Span::enter);
-        match catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
-            Ok(Poll::Ready(out)) => Poll::Ready(Ok(out)),
-            Ok(Poll::Pending) => Poll::Pending,
-            Err(payload) => Poll::Ready(Err(ExitReason::from_panic(payload.as_ref()))),
-        }
-    })
-    .await
+    poll_fn(move |cx| poll_caught(core, fut.as_mut(), cx)).await
+}
+
+/// One poll of a callback inside the actor's span, a panic turned into its exit reason. The
+/// loop polls each handler in place with this rather than through [`catch`], which would
+/// move the handler into a future of its own: two copies of the handler slot per message,
+/// a tenth of a cast's instructions (callgrind, `docs/benchmarks.md`).
+#[inline(always)]
+fn poll_caught<F: Future + ?Sized>(
+    core: &Core,
+    fut: Pin<&mut F>,
+    cx: &mut TaskContext<'_>,
+) -> Poll<Result<F::Output, ExitReason>> {
+    let _entered = core.span().map(tracing::Span::enter);
+    match catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
+        Ok(Poll::Ready(out)) => Poll::Ready(Ok(out)),
+        Ok(Poll::Pending) => Poll::Pending,
+        Err(payload) => Poll::Ready(Err(ExitReason::from_panic(payload.as_ref()))),
+    }
 }
 
 fn flow(result: Result<Outcome, ExitReason>) -> Outcome {
@@ -44,6 +54,7 @@ fn flow(result: Result<Outcome, ExitReason>) -> Outcome {
 
 /// What the loop waits for next.
 enum Next<A: Actor> {
+    Continue(Box<dyn Handler<A>>),
     Envelope(Envelope<A>),
     Timeout,
 }
@@ -126,14 +137,12 @@ pub(crate) async fn run<A: Actor>(starting: Starting<A>, mut rx: MailboxRx<A>, g
             // An exit signal decided; the guard cleans up with its reason, no terminate.
             return;
         }
-        // Every callback of the loop is awaited at this one point, as one future type, so
-        // the task holds a single handler slot.
-        let handler = if let Some(cont) = ctx.continuation.take() {
+        let next = if let Some(cont) = ctx.continuation.take() {
             // R-GS-14: a continuation runs before anything already queued.
             ctx.take_timeout();
-            handler_future(cont.handle(&mut actor, &mut ctx))
+            Next::Continue(cont)
         } else {
-            let next = match ctx.take_timeout() {
+            match ctx.take_timeout() {
                 None => Next::Envelope(rx.recv().await),
                 Some(after) => tokio::select! {
                     biased;
@@ -141,13 +150,21 @@ pub(crate) async fn run<A: Actor>(starting: Starting<A>, mut rx: MailboxRx<A>, g
                     // Boxed: an idle actor's task should not carry a timer entry inline.
                     () = Box::pin(tokio::time::sleep(after)) => Next::Timeout,
                 },
-            };
-            match next {
-                Next::Timeout => handler_future(actor.handle_timeout(&mut ctx)),
-                Next::Envelope(env) => dispatch(env, &mut actor, &mut ctx),
             }
         };
-        let outcome = flow(catch(&rx.cell.core, handler).await);
+        // Every callback of the loop is awaited at this one point, as one future type, so
+        // the task holds a single handler slot. The handler is built in its pinned slot and
+        // polled there: moving it into a future of its own (as `catch` does) cost two copies
+        // of the slot per message.
+        let outcome = {
+            let mut handler = pin!(match next {
+                Next::Continue(cont) => handler_future(cont.handle(&mut actor, &mut ctx)),
+                Next::Timeout => handler_future(actor.handle_timeout(&mut ctx)),
+                Next::Envelope(env) => dispatch(env, &mut actor, &mut ctx),
+            });
+            let core = &rx.cell.core;
+            flow(poll_fn(|cx| poll_caught(core, handler.as_mut(), cx)).await)
+        };
         match outcome {
             Outcome::Ok => {
                 if let Some(reason) = ctx.stop.take() {
