@@ -4,13 +4,11 @@ use std::collections::HashMap;
 use std::fmt;
 use std::time::Duration;
 
-use tokio::sync::oneshot;
-
 use crate::actor::Actor;
 use crate::actor_ref::ActorRef;
 use crate::exit::ExitReason;
 use crate::handler::{Call, Continue, Info, ReplyTo};
-use crate::mailbox::{ContinueEnvelope, Handler, ReplySlot};
+use crate::mailbox::{ContinueEnvelope, Handler, ReplySender, take_reply_sender};
 use crate::pid::{ActorId, Pid};
 use crate::signal::{self, MonitorRef};
 use crate::timer::{self, TimerRef};
@@ -71,7 +69,9 @@ pub struct Context<A: Actor> {
     /// The idle timeout asked for by the current callback, in nanoseconds; `NO_TIMEOUT` for
     /// none. One word instead of an `Option<Duration>`'s two: every idle actor carries it.
     timeout_ns: u64,
-    pub(crate) stop: Option<ExitReason>,
+    /// A stop asked for by [`Context::stop`]: boxed, one word instead of three in every idle
+    /// actor's task, for a call made once in an actor's life.
+    pub(crate) stop: Option<Box<ExitReason>>,
     /// The monitors this actor holds, allocated on the first one: most actors hold none,
     /// and every idle actor carries its context.
     #[allow(
@@ -79,7 +79,8 @@ pub struct Context<A: Actor> {
         reason = "one word in every context instead of a HashMap's six; allocated on first use"
     )]
     pub(crate) monitors: Option<Box<HashMap<MonitorRef, Pid>>>,
-    pub(crate) reply: Option<Box<dyn ReplySlot>>,
+    /// The reply sender of the call being handled (see [`ReplySender`]).
+    pub(crate) reply: Option<ReplySender>,
 }
 
 /// `timeout_ns` when no idle timeout is set.
@@ -130,7 +131,7 @@ impl<A: Actor> Context<A> {
     /// Stops the actor once the current callback returns: `terminate` runs with `reason`,
     /// then the actor exits with it. A stop returned by the callback itself takes precedence.
     pub fn stop(&mut self, reason: ExitReason) {
-        self.stop = Some(reason);
+        self.stop = Some(Box::new(reason));
     }
 
     /// Runs `Continue<C>::handle_continue(cont)` right after the current callback, before
@@ -251,11 +252,7 @@ impl<A: Actor> Context<A> {
         A: Call<M>,
         M: Send + 'static,
     {
-        let slot = self.reply.as_mut()?;
-        let tx = slot
-            .sender()
-            .downcast_mut::<Option<oneshot::Sender<<A as Call<M>>::Reply>>>()?
-            .take()?;
+        let tx = take_reply_sender::<<A as Call<M>>::Reply>(&mut self.reply)?;
         Some(ReplyTo { tx })
     }
 

@@ -76,7 +76,7 @@ pub(crate) enum Envelope<A: Actor> {
     /// A cast or info, erased over its message type, stored inline when small.
     Msg(SmallBox<dyn Deliver<A>, InlineSpace>),
     /// A call, erased over its request type.
-    Call(Box<dyn Handler<A>>),
+    Call(Box<dyn CallHandler<A>>),
     /// A trapped exit signal.
     Exit(Box<Exit>),
     /// A monitor fired.
@@ -131,16 +131,13 @@ where
     smallbox::smallbox!(fut)
 }
 
-/// A call or continuation erased over its type: knows which handler of `A` to run.
+/// A continuation erased over its type: knows which handler of `A` to run.
 pub(crate) trait Handler<A: Actor>: Send + 'static {
     fn handle<'a>(
         self: Box<Self>,
         actor: &'a mut A,
         ctx: &'a mut Context<A>,
     ) -> BoxFuture<'a, Outcome>;
-
-    /// Recovers the concrete envelope, to hand an unsent message back to its sender.
-    fn into_any(self: Box<Self>) -> Box<dyn Any + Send>;
 }
 
 /// Why the queue refused an envelope; the envelope comes back.
@@ -364,18 +361,66 @@ impl<A: Continue<C>, C: Send + 'static> Handler<A> for ContinueEnvelope<C> {
         let Self(c) = *self;
         Box::pin(actor.handle_continue(c, ctx))
     }
+}
 
-    fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
-        self
+/// A call erased over its request type, run in three steps by the loop: [`handle`] builds
+/// the handler's future, which borrows the envelope to leave its result there; once that
+/// future is gone and the context free again, [`finish`] answers the caller; [`flush`]
+/// sends a reply held for after `terminate`.
+///
+/// [`handle`]: CallHandler::handle
+/// [`finish`]: CallHandler::finish
+/// [`flush`]: CallHandler::flush
+pub(crate) trait CallHandler<A: Actor>: Send + 'static {
+    /// The handler's future: the reply sender goes to `ctx` (for
+    /// [`Context::reply_to`]), the result comes back into this envelope.
+    fn handle<'a>(&'a mut self, actor: &'a mut A, ctx: &'a mut Context<A>) -> HandlerFuture<'a>;
+
+    /// Answers the caller as the handler decided, taking the reply sender back from `ctx`.
+    /// Returns `true` if a reply is held for after `terminate` (`CallReply::ReplyAndStop`).
+    fn finish(&mut self, ctx: &mut Context<A>) -> bool;
+
+    /// Sends the held reply, if any.
+    fn flush(&mut self);
+
+    /// Recovers the concrete envelope, to hand an unsent message back to its sender.
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send>;
+}
+
+/// The reply sender of the call being handled, kept in the context without its reply type
+/// so that [`Context::reply_to`] can take it: a `oneshot::Sender<R>`, one word, held inline
+/// (taken out whole, by [`take_reply_sender`]).
+pub(crate) type ReplySender = SmallBox<dyn Any + Send, smallbox::space::S1>;
+
+/// Takes the call's reply sender out of `slot` if it replies with `R`; a sender of another
+/// reply type (a `reply_to` for the wrong message) stays where it is.
+pub(crate) fn take_reply_sender<R: Send + 'static>(
+    slot: &mut Option<ReplySender>,
+) -> Option<oneshot::Sender<R>> {
+    match slot.take()?.downcast::<oneshot::Sender<R>>() {
+        Ok(tx) => Some(tx.into_inner()),
+        Err(other) => {
+            *slot = Some(other);
+            None
+        }
     }
 }
 
-/// A call: the request, the reply slot, and room for a reply that must wait for
-/// `terminate` (`CallReply::ReplyAndStop`).
+/// A call: the request, the reply sender, and what the handler decided.
 pub(crate) struct CallEnvelope<M, R> {
     msg: Option<M>,
     tx: Option<oneshot::Sender<R>>,
-    held_reply: Option<R>,
+    done: Done<R>,
+}
+
+/// What a call's handler left for [`CallHandler::finish`].
+enum Done<R> {
+    /// Nothing to send: not run yet, `NoReply`, `Stop`, or the handler panicked.
+    Nothing,
+    /// `Reply`: send now.
+    Reply(R),
+    /// `ReplyAndStop`: send once `terminate` has run (R-GS-7).
+    Hold(R),
 }
 
 impl<M, R> CallEnvelope<M, R> {
@@ -383,7 +428,7 @@ impl<M, R> CallEnvelope<M, R> {
         Self {
             msg: Some(msg),
             tx: Some(tx),
-            held_reply: None,
+            done: Done::Nothing,
         }
     }
 
@@ -392,77 +437,84 @@ impl<M, R> CallEnvelope<M, R> {
     }
 }
 
-/// The reply slot of the call being handled, kept in the context without its message type so
-/// that [`Context::reply_to`] can take it. It reuses the envelope's allocation.
-pub(crate) trait ReplySlot: Send {
-    /// `&mut Option<oneshot::Sender<R>>`, to be downcast by the typed side.
-    fn sender(&mut self) -> &mut dyn Any;
-    /// Keeps a reply (`&mut Option<R>`, taken) to send once `terminate` has run.
-    fn hold(&mut self, reply: &mut dyn Any);
-    /// Sends the held reply, if any.
-    fn flush(self: Box<Self>);
-}
-
-impl<M: Send + 'static, R: Send + 'static> ReplySlot for CallEnvelope<M, R> {
-    fn sender(&mut self) -> &mut dyn Any {
-        &mut self.tx
-    }
-
-    fn hold(&mut self, reply: &mut dyn Any) {
-        if let Some(reply) = reply.downcast_mut::<Option<R>>() {
-            self.held_reply = reply.take();
-        }
-    }
-
-    fn flush(self: Box<Self>) {
-        let this = *self;
-        if let (Some(tx), Some(reply)) = (this.tx, this.held_reply) {
-            // A reply to a caller that gave up is dropped silently (R-GS-8).
-            let _ = tx.send(reply);
-        }
+pin_project_lite::pin_project! {
+    /// A call handler's future: maps its [`CallReply`] to the loop's [`Flow`] and leaves the
+    /// reply in the envelope. Written out rather than an `async` block: it holds no context
+    /// of its own (so a trivial handler's call fits the loop's inline slot, with no box), and
+    /// has nothing to clean up when the handler panics (an `async` block adds a landing pad,
+    /// and so one more unwinding step, to every crash).
+    struct CallFuture<'a, F, R> {
+        #[pin]
+        inner: F,
+        done: &'a mut Done<R>,
     }
 }
 
-impl<A, M> Handler<A> for CallEnvelope<M, <A as Call<M>>::Reply>
+impl<F: Future<Output = CallReply<R>>, R> Future for CallFuture<'_, F, R> {
+    type Output = Flow;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Flow> {
+        let this = self.project();
+        let (done, flow) = match ready!(this.inner.poll(cx)) {
+            CallReply::Reply(reply) => (Done::Reply(reply), Flow::Ok),
+            // Unless the handler took the reply handle, the caller waits until its timeout
+            // or the actor's exit, as in OTP.
+            CallReply::NoReply => (Done::Nothing, Flow::Ok),
+            CallReply::Stop(reason) => (Done::Nothing, Flow::Stop(reason)),
+            CallReply::ReplyAndStop(reply, reason) => (Done::Hold(reply), Flow::Stop(reason)),
+        };
+        **this.done = done;
+        Poll::Ready(flow)
+    }
+}
+
+impl<A, M> CallHandler<A> for CallEnvelope<M, <A as Call<M>>::Reply>
 where
     A: Call<M>,
     M: Send + 'static,
 {
-    fn handle<'a>(
-        mut self: Box<Self>,
-        actor: &'a mut A,
-        ctx: &'a mut Context<A>,
-    ) -> BoxFuture<'a, Outcome> {
-        Box::pin(async move {
-            let Some(msg) = self.msg.take() else {
-                return Outcome::Ok;
-            };
-            ctx.reply = Some(self);
-            let result = actor.handle_call(msg, ctx).await;
-            match result {
-                CallReply::Reply(reply) => {
-                    send_reply::<A::Reply>(ctx.reply.take(), reply);
-                    Outcome::Ok
-                }
-                CallReply::NoReply => {
-                    // Unless the handler took the reply handle, the caller waits until its
-                    // timeout or the actor's exit, as in OTP.
-                    ctx.reply = None;
-                    Outcome::Ok
-                }
-                CallReply::Stop(reason) => {
-                    ctx.reply = None;
-                    Outcome::Stop(reason)
-                }
-                CallReply::ReplyAndStop(reply, reason) => {
-                    // The reply waits in the slot until terminate has run (R-GS-7).
-                    if let Some(slot) = ctx.reply.as_mut() {
-                        slot.hold(&mut Some(reply));
-                    }
-                    Outcome::Stop(reason)
-                }
-            }
+    fn handle<'a>(&'a mut self, actor: &'a mut A, ctx: &'a mut Context<A>) -> HandlerFuture<'a> {
+        let Some(msg) = self.msg.take() else {
+            // Unreachable: an envelope is handled once. Nothing to run.
+            return handler_future(std::future::ready(Flow::Ok));
+        };
+        ctx.reply = self.tx.take().map(reply_sender);
+        handler_future(CallFuture {
+            inner: actor.handle_call(msg, ctx),
+            done: &mut self.done,
         })
+    }
+
+    fn finish(&mut self, ctx: &mut Context<A>) -> bool {
+        // The sender, unless the handler took it with `reply_to`.
+        let tx = take_reply_sender::<A::Reply>(&mut ctx.reply);
+        match std::mem::replace(&mut self.done, Done::Nothing) {
+            Done::Reply(reply) => {
+                if let Some(tx) = tx {
+                    // A caller that gave up is ignored silently (R-GS-8).
+                    let _ = tx.send(reply);
+                }
+                false
+            }
+            Done::Hold(reply) => {
+                self.tx = tx;
+                self.done = Done::Hold(reply);
+                true
+            }
+            // Dropping the sender unanswered: the caller waits for the exit, as with OTP's
+            // monitor.
+            Done::Nothing => false,
+        }
+    }
+
+    fn flush(&mut self) {
+        if let (Some(tx), Done::Hold(reply)) = (
+            self.tx.take(),
+            std::mem::replace(&mut self.done, Done::Nothing),
+        ) {
+            // A reply to a caller that gave up is dropped silently (R-GS-8).
+            let _ = tx.send(reply);
+        }
     }
 
     fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
@@ -470,16 +522,11 @@ where
     }
 }
 
-fn send_reply<R: Send + 'static>(slot: Option<Box<dyn ReplySlot>>, reply: R) {
-    let Some(mut slot) = slot else { return };
-    let tx = slot
-        .sender()
-        .downcast_mut::<Option<oneshot::Sender<R>>>()
-        .and_then(Option::take);
-    if let Some(tx) = tx {
-        // A caller that gave up is ignored silently (R-GS-8).
-        let _ = tx.send(reply);
-    }
+/// Erases a call's reply sender, inline.
+fn reply_sender<R: Send + 'static>(tx: oneshot::Sender<R>) -> ReplySender {
+    // As in `inline`: the macro's `SmallBox::new_unchecked(val, ptr)` gets `ptr` from `val`
+    // itself, so the pointer's metadata (the `Any` vtable of the sender) matches the value.
+    smallbox::smallbox!(tx)
 }
 
 #[cfg(test)]

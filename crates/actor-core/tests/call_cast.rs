@@ -75,6 +75,54 @@ impl Call<Double> for Deferrer {
     }
 }
 
+/// Asks for the reply handle of a call it is not handling first.
+struct Picky;
+struct Label;
+struct Other;
+
+impl Actor for Picky {
+    type Args = ();
+    async fn init(_: (), _: &mut Context<Self>) -> Result<Self, InitError> {
+        Ok(Picky)
+    }
+}
+
+impl Call<Label> for Picky {
+    type Reply = String;
+    async fn handle_call(&mut self, _: Label, ctx: &mut Context<Self>) -> CallReply<String> {
+        // A handle for another reply type is refused and leaves this call's handle in place.
+        let wrong = ctx.reply_to::<Other>().is_none();
+        match ctx.reply_to::<Label>() {
+            Some(reply) => reply.send(format!("refused the wrong handle: {wrong}")),
+            None => return CallReply::Stop(ExitReason::shutdown_with("handle lost")),
+        }
+        // The handle was taken: this reply goes nowhere, the deferred one above counts.
+        CallReply::Reply("too late".to_owned())
+    }
+}
+
+impl Call<Other> for Picky {
+    type Reply = u8;
+    async fn handle_call(&mut self, _: Other, _: &mut Context<Self>) -> CallReply<u8> {
+        CallReply::Reply(1)
+    }
+}
+
+#[tokio::test]
+async fn reply_to_for_another_reply_type_is_none_and_keeps_the_handle() {
+    let p = Picky::start(()).await.unwrap();
+    assert_eq!(
+        p.call(Label).await.unwrap(),
+        "refused the wrong handle: true"
+    );
+    // The actor keeps serving, with every call answered by its own handle.
+    assert_eq!(p.call(Other).await.unwrap(), 1);
+    assert_eq!(
+        p.call(Label).await.unwrap(),
+        "refused the wrong handle: true"
+    );
+}
+
 #[tokio::test]
 async fn deferred_reply_from_another_task() {
     let d = Deferrer::start(()).await.unwrap();
