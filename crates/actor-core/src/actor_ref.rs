@@ -142,7 +142,12 @@ impl<A: Actor> ActorRef<A> {
         if current_id() == Some(self.id()) {
             return Err(CallError::CallingSelf(msg));
         }
-        let deadline = Instant::now().checked_add(timeout);
+        // `Duration::MAX` (`:infinity`) needs no deadline, and no clock read.
+        let deadline = if timeout == Duration::MAX {
+            None
+        } else {
+            Instant::now().checked_add(timeout)
+        };
         let (tx, rx) = oneshot::channel();
         if let Err(env) = self.cell.push_call(CallEnvelope::new(msg, tx)) {
             return match env.into_msg() {
@@ -162,7 +167,7 @@ impl<A: Actor> ActorRef<A> {
             // the deadline.
             Ok(Err(_)) => {
                 let exited = match deadline {
-                    Some(deadline) => tokio::time::timeout_at(deadline, core.wait_exit())
+                    Some(deadline) => crate::call_timer::timeout_at(deadline, core.wait_exit())
                         .await
                         .ok(),
                     None => Some(core.wait_exit().await),
@@ -311,7 +316,7 @@ impl Pid {
             return Err(StopError::NoProc);
         }
         let exited = match Instant::now().checked_add(timeout) {
-            Some(deadline) => tokio::time::timeout_at(deadline, core.wait_exit())
+            Some(deadline) => crate::call_timer::timeout_at(deadline, core.wait_exit())
                 .await
                 .ok(),
             None => Some(core.wait_exit().await),
