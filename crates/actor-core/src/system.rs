@@ -3,6 +3,7 @@
 use std::sync::LazyLock;
 
 use dashmap::DashMap;
+use rustc_hash::FxBuildHasher;
 
 use crate::pid::{ActorId, Pid};
 
@@ -80,7 +81,10 @@ pub struct ActorInfo {
     pub names: Vec<String>,
 }
 
-static LIVE: LazyLock<DashMap<ActorId, Pid>> = LazyLock::new(DashMap::new);
+/// Keyed by ids this crate hands out in sequence (nobody else picks them), so hashed with
+/// `rustc-hash`'s multiply-rotate rather than SipHash: every spawn and every exit touches it.
+static LIVE: LazyLock<DashMap<ActorId, Pid, FxBuildHasher>> =
+    LazyLock::new(|| DashMap::with_hasher(FxBuildHasher));
 
 pub(crate) fn remember(pid: &Pid) {
     LIVE.insert(pid.id(), pid.clone());

@@ -1,5 +1,6 @@
 //! Local names: Erlang's `register/2`, `whereis/1`, `{local, Name}`.
 
+use std::borrow::Borrow;
 use std::fmt;
 use std::sync::Arc;
 
@@ -32,6 +33,19 @@ impl LocalName {
 
     /// The name as text.
     pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A name is looked up by its text: equal names have equal text and hash as it does.
+impl Borrow<str> for LocalName {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for LocalName {
+    fn as_ref(&self) -> &str {
         &self.0
     }
 }
@@ -124,13 +138,14 @@ impl LocalRegistry {
     }
 
     /// Removes a name whoever holds it: `unregister/1`. Returns whether it was registered.
-    pub fn unregister(&self, name: impl Into<LocalName>) -> bool {
-        self.names.remove(&name.into()).is_some()
+    pub fn unregister(&self, name: impl AsRef<str>) -> bool {
+        self.names.remove(name.as_ref()).is_some()
     }
 
-    /// The live actor holding `name`: `whereis/1`.
-    pub fn whereis(&self, name: impl Into<LocalName>) -> Option<Pid> {
-        self.whereis_name(&name.into())
+    /// The live actor holding `name`: `whereis/1`. Takes the name as text (a `&str`, a
+    /// `String` or a [`LocalName`]) and allocates nothing.
+    pub fn whereis(&self, name: impl AsRef<str>) -> Option<Pid> {
+        self.lookup(name.as_ref())
     }
 
     /// The typed reference of the live actor holding `name`.
@@ -138,15 +153,20 @@ impl LocalRegistry {
     /// # Errors
     ///
     /// [`LookupError::NotFound`], or [`LookupError::WrongType`] naming both types.
-    pub fn whereis_ref<A: Actor>(
-        &self,
-        name: impl Into<LocalName>,
-    ) -> Result<ActorRef<A>, LookupError> {
-        let name = name.into();
+    pub fn whereis_ref<A: Actor>(&self, name: impl AsRef<str>) -> Result<ActorRef<A>, LookupError> {
+        let name = name.as_ref();
         let pid = self
-            .whereis_name(&name)
-            .ok_or(LookupError::NotFound(name))?;
+            .lookup(name)
+            .ok_or_else(|| LookupError::NotFound(LocalName::from(name)))?;
         Ok(pid.downcast::<A>()?)
+    }
+
+    /// The live holder of `name`, found by its text: a lookup needs no [`LocalName`].
+    fn lookup(&self, name: &str) -> Option<Pid> {
+        self.names
+            .get(name)
+            .map(|e| e.value().clone())
+            .filter(Pid::is_alive)
     }
 
     /// Every name held by a live actor: `registered/0`.
@@ -184,9 +204,6 @@ impl NameRegistry<LocalName> for LocalRegistry {
     }
 
     fn whereis_name(&self, key: &LocalName) -> Option<Pid> {
-        self.names
-            .get(key)
-            .map(|e| e.value().clone())
-            .filter(Pid::is_alive)
+        self.lookup(key.as_str())
     }
 }

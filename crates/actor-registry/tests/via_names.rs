@@ -76,6 +76,34 @@ async fn local_names_register_resolve_typed_and_release_on_death() {
 }
 
 #[tokio::test]
+async fn a_name_is_found_by_its_text_in_any_form() {
+    let names = LocalRegistry::new();
+    let c = Counter::start(3).name(names.name("tally")).await.unwrap();
+    let as_name = actor_registry::LocalName::from("tally");
+    assert_eq!(names.whereis("tally"), Some(c.pid()));
+    assert_eq!(names.whereis(String::from("tally")), Some(c.pid()));
+    assert_eq!(names.whereis(&as_name), Some(c.pid()));
+    assert_eq!(names.whereis(as_name.clone()), Some(c.pid()));
+    assert_eq!(
+        names
+            .whereis_ref::<Counter>(&as_name)
+            .unwrap()
+            .call(Get)
+            .await
+            .unwrap(),
+        3
+    );
+    // A miss names what was asked for.
+    match names.whereis_ref::<Counter>("tall") {
+        Err(LookupError::NotFound(n)) => assert_eq!(n.as_str(), "tall"),
+        other => panic!("expected NotFound(tall), got {other:?}"),
+    }
+    assert!(names.unregister(String::from("tally")));
+    assert_eq!(names.whereis(&as_name), None);
+    assert!(!names.unregister("tally"));
+}
+
+#[tokio::test]
 async fn registering_a_running_actor_and_unregistering() {
     let names = LocalRegistry::new();
     let (a, b) = (member().await, member().await);
