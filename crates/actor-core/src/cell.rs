@@ -14,7 +14,9 @@ use tokio::task::AbortHandle;
 
 use crate::actor::Actor;
 use crate::exit::ExitReason;
-use crate::mailbox::{CallHandler, Deliver, Envelope, Mailbox, MailboxRx, Queue, Refused};
+use crate::mailbox::{
+    CallHandler, Deliver, Envelope, Mailbox, MailboxRx, Queue, Refused, SystemEnvelope,
+};
 use crate::name::Name;
 use crate::pid::{ActorId, Pid};
 use crate::signal::{self, Down, Exit, MonitorRef};
@@ -376,7 +378,7 @@ impl<A: Actor> ActorCell<A> {
     /// dead.
     pub(crate) fn push_call<H: CallHandler<A>>(&self, call: H) -> Result<(), H> {
         self.mailbox
-            .push(Envelope::Call(Box::new(call)), false)
+            .push(Envelope::Boxed(Box::new(call)), false)
             .map_err(|refused| match refused {
                 Refused::Full(env) | Refused::Closed(env) => recover_call(env),
             })
@@ -406,12 +408,12 @@ fn recover<A: Actor, M: 'static>(env: Envelope<A>) -> M {
 /// Takes the call back out of an envelope the mailbox refused.
 fn recover_call<A: Actor, H: CallHandler<A>>(env: Envelope<A>) -> H {
     match env {
-        Envelope::Call(handler) => match handler.into_any().downcast::<H>() {
+        Envelope::Boxed(handler) => match handler.into_any().downcast::<H>() {
             Ok(call) => *call,
             // Invariant: `push_call` boxed exactly an `H` into this envelope just before.
             Err(_) => unreachable!("a refused envelope holds the call that was pushed"),
         },
-        // Invariant: `push_call` only ever sends `Envelope::Call`.
+        // Invariant: `push_call` only ever sends `Envelope::Boxed`.
         _ => unreachable!("push_call only sends call envelopes"),
     }
 }
@@ -423,15 +425,15 @@ impl<A: Actor> Process for ActorCell<A> {
 
     fn push_exit(&self, exit: Exit) {
         // Sending to a dead actor is a silent no-op (R-SIG-6).
-        self.push(Envelope::Exit(Box::new(exit)));
+        self.push(Envelope::Boxed(Box::new(SystemEnvelope::Exit(exit))));
     }
 
     fn push_down(&self, down: Down) {
-        self.push(Envelope::Down(Box::new(down)));
+        self.push(Envelope::Boxed(Box::new(SystemEnvelope::Down(down))));
     }
 
     fn push_stop(&self, reason: ExitReason) -> bool {
-        self.push(Envelope::Stop(Box::new(reason)))
+        self.push(Envelope::Boxed(Box::new(SystemEnvelope::Stop(reason))))
     }
 
     fn mailbox_len(&self) -> usize {

@@ -217,30 +217,8 @@ fn dispatch<'a, A: Actor>(
 ) -> HandlerFuture<'a> {
     match env {
         Envelope::Msg(mut msg) => msg.deliver(actor, ctx),
-        // The envelope stays in `call`, where the handler leaves its result.
-        Envelope::Call(handler) => call.insert(handler).handle(actor, ctx),
-        Envelope::Exit(exit) => {
-            let from_parent = match (&exit.from, ctx.parent()) {
-                (Some(from), Some(parent)) => from.id() == parent.id(),
-                _ => false,
-            };
-            if from_parent {
-                // R-GS-17: a trapping server terminates when its parent exits.
-                handler_future(std::future::ready(Outcome::Stop(exit.reason)))
-            } else {
-                handler_future(actor.handle_exit(*exit, ctx))
-            }
-        }
-        Envelope::Down(down) => {
-            // A DOWN for a monitor removed by demonitor is flushed here.
-            let held = ctx.monitors.as_mut().and_then(|m| m.remove(&down.monitor));
-            if held.is_some() {
-                handler_future(actor.handle_down(*down, ctx))
-            } else {
-                handler_future(std::future::ready(Outcome::Ok))
-            }
-        }
-        Envelope::Stop(reason) => handler_future(std::future::ready(Outcome::Stop(*reason))),
+        // The envelope stays in `call`, where a call's handler leaves its result.
+        Envelope::Boxed(handler) => call.insert(handler).handle(actor, ctx),
     }
 }
 
