@@ -207,8 +207,9 @@ pub(crate) async fn run<A: Actor>(starting: Starting<A>, mut rx: MailboxRx<A>, g
 }
 
 /// The handler for `env`, ready to poll. Not `async`, and one future type for every kind of
-/// envelope: the loop awaits it in one place, so its task holds one handler slot and never
-/// the envelope as well.
+/// envelope: the loop awaits it in one place, so its task holds one handler slot. A cast's
+/// envelope is consumed here; a boxed one (a call or a system message) moves to `call`,
+/// whose slot the task holds anyway.
 fn dispatch<'a, A: Actor>(
     env: Envelope<A>,
     actor: &'a mut A,
