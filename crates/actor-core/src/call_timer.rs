@@ -4,8 +4,10 @@
 //! call costs a lock on the timer wheel and, when the runtime's driver is parked with no
 //! earlier timer, a wake-up of the driver (an `eventfd` write): together most of a call's
 //! cost on a multi-thread runtime (see `docs/benchmarks.md`). Each thread keeps the timer of
-//! its last finished call instead; the next call moves that timer's deadline later, which
-//! tokio does without the lock and without waking the driver.
+//! its last finished call instead. The next call keeps it as it is when it fires no later than
+//! the call's own deadline (calls made back to back share one armed timer, and pay no reset),
+//! and moves it otherwise. A kept timer that fires before the call's deadline is moved to that
+//! deadline then, and the call waits on; it never times out early.
 //!
 //! The cached timer is tied to the runtime it was made in and is only reused there. A call
 //! that is dropped mid-way drops its timer; a cached timer whose old deadline passes fires
@@ -14,7 +16,7 @@
 use std::cell::RefCell;
 use std::future::{Future, poll_fn};
 use std::pin::{Pin, pin};
-use std::task::Poll;
+use std::task::{Poll, ready};
 
 use tokio::runtime::{Handle, Id};
 use tokio::time::{Instant, Sleep};
@@ -32,7 +34,12 @@ fn take(deadline: Instant) -> (Pin<Box<Sleep>>, Option<Id>) {
     let cached = CACHED.try_with(|c| c.borrow_mut().take()).ok().flatten();
     let sleep = match (cached, runtime) {
         (Some((id, mut sleep)), Some(runtime)) if id == runtime => {
-            sleep.as_mut().reset(deadline);
+            // An armed timer that fires no later than `deadline` is kept as it is: if it fires
+            // first, `timeout_at` moves it to `deadline` then. So a thread making calls back
+            // to back resets its timer about once per timeout, not once per call.
+            if sleep.is_elapsed() || sleep.deadline() > deadline {
+                sleep.as_mut().reset(deadline);
+            }
             sleep
         }
         _ => Box::pin(tokio::time::sleep_until(deadline)),
@@ -64,9 +71,13 @@ pub(crate) async fn timeout_at<F: Future>(deadline: Instant, fut: F) -> Result<F
         if let Poll::Ready(v) = fut.as_mut().poll(cx) {
             return Poll::Ready(Ok(v));
         }
-        match sleep.as_mut().poll(cx) {
-            Poll::Ready(()) => Poll::Ready(Err(Elapsed)),
-            Poll::Pending => Poll::Pending,
+        loop {
+            ready!(sleep.as_mut().poll(cx));
+            if sleep.deadline() >= deadline {
+                return Poll::Ready(Err(Elapsed));
+            }
+            // A kept timer fired before this call's deadline: move it there and wait again.
+            sleep.as_mut().reset(deadline);
         }
     })
     .await;

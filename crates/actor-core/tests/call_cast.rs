@@ -319,6 +319,23 @@ async fn a_reused_call_timer_fires_at_each_calls_own_deadline() {
     }
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_kept_call_timer_that_fires_early_does_not_end_a_later_call() {
+    // The first call leaves its timer armed for t = 5 s. A call at t = 3 s with a 5 s timeout
+    // keeps that timer (it fires no later than t = 8 s); when it fires at t = 5 s the call must
+    // not time out, only at its own deadline.
+    let s = Slow::start(()).await.unwrap();
+    assert_eq!(s.call(Handled).await.unwrap(), 0);
+    tokio::time::advance(Duration::from_secs(3)).await;
+    let started = tokio::time::Instant::now();
+    let err = s
+        .call_timeout(Sleep(Duration::from_secs(60)), Duration::from_secs(5))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CallError::Timeout));
+    assert_eq!(started.elapsed(), Duration::from_secs(5));
+}
+
 #[test]
 fn a_call_timer_is_never_reused_across_runtimes() {
     // Runtimes one after another on this thread: each call uses a timer of its own runtime
