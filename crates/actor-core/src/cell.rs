@@ -15,7 +15,7 @@ use tokio::task::AbortHandle;
 use crate::actor::Actor;
 use crate::exit::ExitReason;
 use crate::mailbox::{
-    CallHandler, Deliver, Envelope, Mailbox, MailboxRx, Queue, Refused, SystemEnvelope,
+    BoxedHandler, Deliver, Envelope, Mailbox, MailboxRx, Queue, Refused, SystemEnvelope,
 };
 use crate::name::Name;
 use crate::pid::{ActorId, Pid};
@@ -376,7 +376,7 @@ impl<A: Actor> ActorCell<A> {
 
     /// Queues a call, whatever the mailbox bound. The call is handed back if the actor is
     /// dead.
-    pub(crate) fn push_call<H: CallHandler<A>>(&self, call: H) -> Result<(), H> {
+    pub(crate) fn push_call<H: BoxedHandler<A>>(&self, call: H) -> Result<(), H> {
         self.mailbox
             .push(Envelope::Boxed(Box::new(call)), false)
             .map_err(|refused| match refused {
@@ -406,7 +406,7 @@ fn recover<A: Actor, M: 'static>(env: Envelope<A>) -> M {
 }
 
 /// Takes the call back out of an envelope the mailbox refused.
-fn recover_call<A: Actor, H: CallHandler<A>>(env: Envelope<A>) -> H {
+fn recover_call<A: Actor, H: BoxedHandler<A>>(env: Envelope<A>) -> H {
     match env {
         Envelope::Boxed(handler) => match handler.into_any().downcast::<H>() {
             Ok(call) => *call,

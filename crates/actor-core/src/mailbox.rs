@@ -63,10 +63,6 @@ impl Mailbox {
 
 pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// What a message handler asks the loop to do next: what cast and info handlers return, so
-/// their futures need no adapter.
-pub(crate) type Outcome = Flow;
-
 /// Inline room for a cast or info message: two words, so a message of up to 8 bytes (16 with
 /// a niche, such as a `Box` or an `Arc`) is queued without a heap allocation of its own.
 pub(crate) type InlineSpace = smallbox::space::S2;
@@ -81,7 +77,7 @@ pub(crate) enum Envelope<A: Actor> {
     Msg(SmallBox<dyn Deliver<A>, InlineSpace>),
     /// A call ([`CallEnvelope`]) or a system message ([`SystemEnvelope`]: a trapped exit
     /// signal, a DOWN, a stop request), erased over its type.
-    Boxed(Box<dyn CallHandler<A>>),
+    Boxed(Box<dyn BoxedHandler<A>>),
 }
 
 /// A system message, handled in its place in the mailbox's order.
@@ -96,7 +92,7 @@ pub(crate) enum SystemEnvelope {
     Taken,
 }
 
-impl<A: Actor> CallHandler<A> for SystemEnvelope {
+impl<A: Actor> BoxedHandler<A> for SystemEnvelope {
     fn handle<'a>(&'a mut self, actor: &'a mut A, ctx: &'a mut Context<A>) -> HandlerFuture<'a> {
         match std::mem::replace(self, SystemEnvelope::Taken) {
             SystemEnvelope::Exit(exit) => {
@@ -166,7 +162,7 @@ pub(crate) type FutureSpace = smallbox::space::S4;
 
 /// A running handler, erased over its type, held in the loop's own task (not boxed) when it
 /// fits [`FutureSpace`].
-pub(crate) type HandlerFuture<'a> = SmallBox<dyn Future<Output = Outcome> + Send + 'a, FutureSpace>;
+pub(crate) type HandlerFuture<'a> = SmallBox<dyn Future<Output = Flow> + Send + 'a, FutureSpace>;
 
 /// Erases a cast or info handler's future, inline when it fits.
 ///
@@ -174,7 +170,7 @@ pub(crate) type HandlerFuture<'a> = SmallBox<dyn Future<Output = Outcome> + Send
 /// instructions of a cast (malloc and free, counted with callgrind).
 pub(crate) fn handler_future<'a, F>(fut: F) -> HandlerFuture<'a>
 where
-    F: Future<Output = Outcome> + Send + 'a,
+    F: Future<Output = Flow> + Send + 'a,
 {
     // As in `inline`: the macro's `SmallBox::new_unchecked(val, ptr)` gets `ptr` from `val`
     // itself, so the pointer's metadata (the `Future` vtable of `F`) matches the value.
@@ -189,7 +185,7 @@ pub(crate) trait Handler<A: Actor>: Send + 'static {
         self: Box<Self>,
         actor: &'a mut A,
         ctx: &'a mut Context<A>,
-    ) -> BoxFuture<'a, Outcome>;
+    ) -> BoxFuture<'a, Flow>;
 }
 
 /// Why the queue refused an envelope; the envelope comes back.
@@ -409,21 +405,22 @@ impl<A: Continue<C>, C: Send + 'static> Handler<A> for ContinueEnvelope<C> {
         self: Box<Self>,
         actor: &'a mut A,
         ctx: &'a mut Context<A>,
-    ) -> BoxFuture<'a, Outcome> {
+    ) -> BoxFuture<'a, Flow> {
         let Self(c) = *self;
         Box::pin(actor.handle_continue(c, ctx))
     }
 }
 
-/// A call (or a system message) erased over its type, run in three steps by the loop: [`handle`] builds
-/// the handler's future, which borrows the envelope to leave its result there; once that
-/// future is gone and the context free again, [`finish`] answers the caller; [`flush`]
-/// sends a reply held for after `terminate`.
+/// A boxed envelope (a call, or a system message) erased over its type, run in three steps
+/// by the loop: [`handle`] builds the handler's future, which for a call borrows the envelope
+/// to leave its result there; once that future is gone and the context free again,
+/// [`finish`] answers the caller; [`flush`] sends a reply held for after `terminate`. A
+/// system message has nothing to finish or flush.
 ///
-/// [`handle`]: CallHandler::handle
-/// [`finish`]: CallHandler::finish
-/// [`flush`]: CallHandler::flush
-pub(crate) trait CallHandler<A: Actor>: Send + 'static {
+/// [`handle`]: BoxedHandler::handle
+/// [`finish`]: BoxedHandler::finish
+/// [`flush`]: BoxedHandler::flush
+pub(crate) trait BoxedHandler<A: Actor>: Send + 'static {
     /// The handler's future: the reply sender goes to `ctx` (for
     /// [`Context::reply_to`]), the result comes back into this envelope.
     fn handle<'a>(&'a mut self, actor: &'a mut A, ctx: &'a mut Context<A>) -> HandlerFuture<'a>;
@@ -465,7 +462,7 @@ pub(crate) struct CallEnvelope<M, R> {
     done: Done<R>,
 }
 
-/// What a call's handler left for [`CallHandler::finish`].
+/// What a call's handler left for [`BoxedHandler::finish`].
 enum Done<R> {
     /// Nothing to send: not run yet, `NoReply`, `Stop`, or the handler panicked.
     Nothing,
@@ -520,7 +517,7 @@ impl<F: Future<Output = CallReply<R>>, R> Future for CallFuture<'_, F, R> {
     }
 }
 
-impl<A, M> CallHandler<A> for CallEnvelope<M, <A as Call<M>>::Reply>
+impl<A, M> BoxedHandler<A> for CallEnvelope<M, <A as Call<M>>::Reply>
 where
     A: Call<M>,
     M: Send + 'static,

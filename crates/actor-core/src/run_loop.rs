@@ -19,9 +19,8 @@ use crate::cell::{self, ActorCell, Core, ExitGuard};
 use crate::context::Context;
 use crate::error::{RegisterError, StartError};
 use crate::exit::ExitReason;
-use crate::mailbox::{
-    CallHandler, Envelope, Handler, HandlerFuture, MailboxRx, Outcome, handler_future,
-};
+use crate::handler::Flow;
+use crate::mailbox::{BoxedHandler, Envelope, Handler, HandlerFuture, MailboxRx, handler_future};
 use crate::name::Name;
 use crate::pid::Pid;
 use crate::signal;
@@ -52,10 +51,6 @@ fn poll_caught<F: Future + ?Sized>(
         Ok(Poll::Pending) => Poll::Pending,
         Err(payload) => Poll::Ready(Err(ExitReason::from_panic(payload.as_ref()))),
     }
-}
-
-fn flow(result: Result<Outcome, ExitReason>) -> Outcome {
-    result.unwrap_or_else(Outcome::Stop)
 }
 
 /// What the loop waits for next.
@@ -138,10 +133,10 @@ pub(crate) async fn run<A: Actor>(starting: Starting<A>, mut rx: MailboxRx<A>, g
         return;
     };
 
-    // The call being handled: its handler's future borrows it to leave the result, and it
-    // answers the caller once that future is gone. Kept past the loop when it holds a reply
-    // for after `terminate`.
-    let mut call: Option<Box<dyn CallHandler<A>>> = None;
+    // The boxed envelope being handled (a call or a system message): a call's handler future
+    // borrows it to leave the result, and it answers the caller once that future is gone.
+    // Kept past the loop when it holds a reply for after `terminate`.
+    let mut boxed: Option<Box<dyn BoxedHandler<A>>> = None;
     let reason = loop {
         if rx.cell.core.is_doomed() {
             // An exit signal decided; the guard cleans up with its reason, no terminate.
@@ -170,23 +165,25 @@ pub(crate) async fn run<A: Actor>(starting: Starting<A>, mut rx: MailboxRx<A>, g
             let mut handler = pin!(match next {
                 Next::Continue(cont) => handler_future(cont.handle(&mut actor, &mut ctx)),
                 Next::Timeout => handler_future(actor.handle_timeout(&mut ctx)),
-                Next::Envelope(env) => dispatch(env, &mut actor, &mut ctx, &mut call),
+                Next::Envelope(env) => dispatch(env, &mut actor, &mut ctx, &mut boxed),
             });
             let core = &rx.cell.core;
-            flow(poll_fn(|cx| poll_caught(core, handler.as_mut(), cx)).await)
+            poll_fn(|cx| poll_caught(core, handler.as_mut(), cx))
+                .await
+                .unwrap_or_else(Flow::Stop)
         };
-        if let Some(handled) = call.as_mut()
+        if let Some(handled) = boxed.as_mut()
             && !handled.finish(&mut ctx)
         {
-            call = None;
+            boxed = None;
         }
         match outcome {
-            Outcome::Ok => {
+            Flow::Ok => {
                 if let Some(reason) = ctx.stop.take() {
                     break *reason;
                 }
             }
-            Outcome::Stop(reason) => break reason,
+            Flow::Stop(reason) => break reason,
         }
     };
 
@@ -198,7 +195,7 @@ pub(crate) async fn run<A: Actor>(starting: Starting<A>, mut rx: MailboxRx<A>, g
         // R-GS-18: a panicking terminate replaces the reason.
         Err(panic) => panic,
     };
-    if let Some(mut held) = call {
+    if let Some(mut held) = boxed {
         held.flush();
     }
     core.set_exit(reason);
@@ -208,18 +205,18 @@ pub(crate) async fn run<A: Actor>(starting: Starting<A>, mut rx: MailboxRx<A>, g
 
 /// The handler for `env`, ready to poll. Not `async`, and one future type for every kind of
 /// envelope: the loop awaits it in one place, so its task holds one handler slot. A cast's
-/// envelope is consumed here; a boxed one (a call or a system message) moves to `call`,
+/// envelope is consumed here; a boxed one (a call or a system message) moves to `boxed`,
 /// whose slot the task holds anyway.
 fn dispatch<'a, A: Actor>(
     env: Envelope<A>,
     actor: &'a mut A,
     ctx: &'a mut Context<A>,
-    call: &'a mut Option<Box<dyn CallHandler<A>>>,
+    boxed: &'a mut Option<Box<dyn BoxedHandler<A>>>,
 ) -> HandlerFuture<'a> {
     match env {
         Envelope::Msg(mut msg) => msg.deliver(actor, ctx),
-        // The envelope stays in `call`, where a call's handler leaves its result.
-        Envelope::Boxed(handler) => call.insert(handler).handle(actor, ctx),
+        // The envelope stays in `boxed`, where a call's handler leaves its result.
+        Envelope::Boxed(handler) => boxed.insert(handler).handle(actor, ctx),
     }
 }
 
