@@ -336,6 +336,30 @@ async fn a_kept_call_timer_that_fires_early_does_not_end_a_later_call() {
     assert_eq!(started.elapsed(), Duration::from_secs(5));
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_kept_call_timer_wakes_the_task_now_waiting_on_it() {
+    // The first call leaves its timer armed, holding this task's waker. A call from another
+    // task on the same thread takes that timer over: it must register its own waker, or it
+    // would never be woken at its deadline (the outer timeout below would end the test).
+    let s = Slow::start(()).await.unwrap();
+    assert_eq!(s.call(Handled).await.unwrap(), 0);
+    let other = s.clone();
+    let waited = tokio::spawn(async move {
+        let started = tokio::time::Instant::now();
+        let err = other
+            .call_timeout(Sleep(Duration::from_secs(60)), Duration::from_secs(5))
+            .await
+            .unwrap_err();
+        (err, started.elapsed())
+    });
+    let (err, elapsed) = tokio::time::timeout(Duration::from_secs(30), waited)
+        .await
+        .expect("the second task's call was never woken at its deadline")
+        .unwrap();
+    assert!(matches!(err, CallError::Timeout));
+    assert_eq!(elapsed, Duration::from_secs(5));
+}
+
 #[test]
 fn a_call_timer_is_never_reused_across_runtimes() {
     // Runtimes one after another on this thread: each call uses a timer of its own runtime
