@@ -149,11 +149,8 @@ impl<A: Actor> ActorRef<A> {
             Instant::now().checked_add(timeout)
         };
         let (tx, rx) = oneshot::channel();
-        if let Err(env) = self.cell.push_call(CallEnvelope::new(msg, tx)) {
-            return match env.into_msg() {
-                Some(msg) => Err(CallError::NoProc(msg)),
-                None => Err(CallError::Timeout),
-            };
+        if let Err(msg) = self.cell.push_call(CallEnvelope::new(msg, tx)) {
+            return Err(CallError::NoProc(msg));
         }
         let core = &self.cell.core;
         let outcome = match deadline {

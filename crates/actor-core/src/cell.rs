@@ -14,9 +14,7 @@ use tokio::task::AbortHandle;
 
 use crate::actor::Actor;
 use crate::exit::ExitReason;
-use crate::mailbox::{
-    BoxedHandler, Deliver, Envelope, Mailbox, MailboxRx, Queue, Refused, SystemEnvelope,
-};
+use crate::mailbox::{Deliver, Envelope, Mailbox, MailboxRx, Queue, Refused, SystemEnvelope};
 use crate::name::Name;
 use crate::pid::{ActorId, Pid};
 use crate::signal::{self, Down, Exit, MonitorRef};
@@ -367,20 +365,20 @@ impl<A: Actor> ActorCell<A> {
         bounded: bool,
     ) -> Result<(), PushError<M>> {
         self.mailbox
-            .push(Envelope::Msg(crate::mailbox::inline(msg)), bounded)
+            .push(Envelope::new(msg), bounded)
             .map_err(|refused| match refused {
                 Refused::Full(env) => PushError::Full(recover(env)),
                 Refused::Closed(env) => PushError::Closed(recover(env)),
             })
     }
 
-    /// Queues a call, whatever the mailbox bound. The call is handed back if the actor is
-    /// dead.
-    pub(crate) fn push_call<H: BoxedHandler<A>>(&self, call: H) -> Result<(), H> {
+    /// Queues a call, whatever the mailbox bound. The request is handed back if the actor
+    /// is dead.
+    pub(crate) fn push_call<M: Send + 'static, D: Deliver<A>>(&self, call: D) -> Result<(), M> {
         self.mailbox
-            .push(Envelope::Boxed(Box::new(call)), false)
+            .push(Envelope::new(call), false)
             .map_err(|refused| match refused {
-                Refused::Full(env) | Refused::Closed(env) => recover_call(env),
+                Refused::Full(env) | Refused::Closed(env) => recover(env),
             })
     }
 }
@@ -391,30 +389,13 @@ pub(crate) enum PushError<M> {
     Closed(M),
 }
 
-/// Takes the message back out of a cast or info envelope the mailbox refused.
-fn recover<A: Actor, M: 'static>(env: Envelope<A>) -> M {
-    let msg = match env {
-        Envelope::Msg(mut deliver) => deliver.take_msg().map(|m| m.downcast::<M>()),
-        _ => None,
-    };
-    match msg {
+/// Takes the message back out of an envelope the mailbox refused.
+fn recover<A: Actor, M: 'static>(mut env: Envelope<A>) -> M {
+    match env.take_msg().map(|m| m.downcast::<M>()) {
         Some(Ok(msg)) => *msg,
-        // Invariant: `push_msg` queued exactly one `M` in a message envelope just before, and
-        // nothing took it out since.
-        _ => unreachable!("a refused message envelope holds the message that was pushed"),
-    }
-}
-
-/// Takes the call back out of an envelope the mailbox refused.
-fn recover_call<A: Actor, H: BoxedHandler<A>>(env: Envelope<A>) -> H {
-    match env {
-        Envelope::Boxed(handler) => match handler.into_any().downcast::<H>() {
-            Ok(call) => *call,
-            // Invariant: `push_call` boxed exactly an `H` into this envelope just before.
-            Err(_) => unreachable!("a refused envelope holds the call that was pushed"),
-        },
-        // Invariant: `push_call` only ever sends `Envelope::Boxed`.
-        _ => unreachable!("push_call only sends call envelopes"),
+        // Invariant: `push_msg` or `push_call` queued exactly one `M` in this envelope just
+        // before, and nothing took it out since.
+        _ => unreachable!("a refused envelope holds the message that was pushed"),
     }
 }
 
@@ -425,15 +406,15 @@ impl<A: Actor> Process for ActorCell<A> {
 
     fn push_exit(&self, exit: Exit) {
         // Sending to a dead actor is a silent no-op (R-SIG-6).
-        self.push(Envelope::Boxed(Box::new(SystemEnvelope::Exit(exit))));
+        self.push(Envelope::new(SystemEnvelope::Exit(exit)));
     }
 
     fn push_down(&self, down: Down) {
-        self.push(Envelope::Boxed(Box::new(SystemEnvelope::Down(down))));
+        self.push(Envelope::new(SystemEnvelope::Down(down)));
     }
 
     fn push_stop(&self, reason: ExitReason) -> bool {
-        self.push(Envelope::Boxed(Box::new(SystemEnvelope::Stop(reason))))
+        self.push(Envelope::new(SystemEnvelope::Stop(reason)))
     }
 
     fn mailbox_len(&self) -> usize {

@@ -67,17 +67,53 @@ pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// a niche, such as a `Box` or an `Arc`) is queued without a heap allocation of its own.
 pub(crate) type InlineSpace = smallbox::space::S2;
 
-/// A queued item: 32 bytes, the size of its inline variant (the boxed variant's fat pointer
-/// sits in the inline variant's space, and the enum's tag in its pointer's niche).
+/// A queued item, erased over its kind and message type: a cast, an info, a call or a
+/// system message. 32 bytes: a message, or a call whose request and reply are small, is held
+/// inline; a bigger one goes to the heap on its own.
 ///
 /// Benchmarked (`docs/benchmarks.md`): with one variant per kind of system message the
-/// envelope was 40 bytes, and a burst of casts touched a quarter more fresh memory.
-pub(crate) enum Envelope<A: Actor> {
-    /// A cast or info, erased over its message type, stored inline when small.
-    Msg(SmallBox<dyn Deliver<A>, InlineSpace>),
-    /// A call ([`CallEnvelope`]) or a system message ([`SystemEnvelope`]: a trapped exit
-    /// signal, a DOWN, a stop request), erased over its type.
-    Boxed(Box<dyn BoxedHandler<A>>),
+/// envelope was 40 bytes, and a burst of casts touched a quarter more fresh memory; with
+/// every call boxed, a call cost one more allocation, made by the caller and freed by the
+/// actor's thread.
+pub(crate) struct Envelope<A: Actor>(SmallBox<dyn Deliver<A>, InlineSpace>);
+
+impl<A: Actor> Envelope<A> {
+    /// Puts `item` in an envelope, inline when it fits [`InlineSpace`].
+    ///
+    /// Benchmarked (`docs/benchmarks.md`): boxing every cast was one allocation per message,
+    /// freed on the actor's thread, and 32 bytes of fresh heap per queued message; storing it
+    /// inline took cast throughput from 0.44x to 0.56x of raw tokio.
+    pub(crate) fn new<D: Deliver<A>>(item: D) -> Self {
+        // The only unsafe code in the workspace is this macro's expansion: it calls
+        // `SmallBox::new_unchecked(val, ptr)` with `ptr` taken from `val` itself by
+        // `addr_of!`, so the pointer's metadata (the `Deliver<A>` vtable of `D`) matches the
+        // value, which is that function's whole safety contract.
+        Self(smallbox::smallbox!(item))
+    }
+
+    /// Builds the handler's future; a call's borrows the envelope to leave its result.
+    pub(crate) fn deliver<'a>(
+        &'a mut self,
+        actor: &'a mut A,
+        ctx: &'a mut Context<A>,
+    ) -> HandlerFuture<'a> {
+        self.0.deliver(actor, ctx)
+    }
+
+    /// See [`Deliver::finish`].
+    pub(crate) fn finish(&mut self, ctx: &mut Context<A>) -> bool {
+        self.0.finish(ctx)
+    }
+
+    /// See [`Deliver::flush`].
+    pub(crate) fn flush(&mut self) {
+        self.0.flush();
+    }
+
+    /// Takes the message out (as `Box<M>`), to hand an unsent message back to its sender.
+    pub(crate) fn take_msg(&mut self) -> Option<Box<dyn Any + Send>> {
+        self.0.take_msg()
+    }
 }
 
 /// A system message, handled in its place in the mailbox's order.
@@ -92,8 +128,8 @@ pub(crate) enum SystemEnvelope {
     Taken,
 }
 
-impl<A: Actor> BoxedHandler<A> for SystemEnvelope {
-    fn handle<'a>(&'a mut self, actor: &'a mut A, ctx: &'a mut Context<A>) -> HandlerFuture<'a> {
+impl<A: Actor> Deliver<A> for SystemEnvelope {
+    fn deliver<'a>(&'a mut self, actor: &'a mut A, ctx: &'a mut Context<A>) -> HandlerFuture<'a> {
         match std::mem::replace(self, SystemEnvelope::Taken) {
             SystemEnvelope::Exit(exit) => {
                 let from_parent = match (&exit.from, ctx.parent()) {
@@ -122,38 +158,37 @@ impl<A: Actor> BoxedHandler<A> for SystemEnvelope {
         }
     }
 
-    fn finish(&mut self, _: &mut Context<A>) -> bool {
+    fn take_msg(&mut self) -> Option<Box<dyn Any + Send>> {
+        None
+    }
+}
+
+/// What an [`Envelope`] holds, erased over its type: knows which handler of `A` to run. Run
+/// in up to three steps by the loop: [`deliver`] builds the handler's future, which for a
+/// call borrows the envelope to leave its result there; once that future is gone and the
+/// context free again, [`finish`] answers the caller; [`flush`] sends a reply held for after
+/// `terminate`. Only a call has anything to finish or flush.
+///
+/// [`deliver`]: Deliver::deliver
+/// [`finish`]: Deliver::finish
+/// [`flush`]: Deliver::flush
+pub(crate) trait Deliver<A: Actor>: Send + 'static {
+    /// Takes the message out and builds its handler's future. A call's reply sender goes to
+    /// `ctx` (for [`Context::reply_to`]); its result comes back into this envelope.
+    fn deliver<'a>(&'a mut self, actor: &'a mut A, ctx: &'a mut Context<A>) -> HandlerFuture<'a>;
+
+    /// Answers the caller as the handler decided, taking the reply sender back from `ctx`.
+    /// Returns `true` if a reply is held for after `terminate` (`CallReply::ReplyAndStop`).
+    /// The loop calls it only while `ctx` holds a reply sender.
+    fn finish(&mut self, _ctx: &mut Context<A>) -> bool {
         false
     }
 
+    /// Sends the held reply, if any.
     fn flush(&mut self) {}
-
-    fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
-        self
-    }
-}
-
-/// A cast or info erased over its type, held in place (not boxed) in the queue: knows which
-/// handler of `A` to run.
-pub(crate) trait Deliver<A: Actor>: Send + 'static {
-    /// Takes the message out and runs its handler; the envelope is left empty.
-    fn deliver<'a>(&mut self, actor: &'a mut A, ctx: &'a mut Context<A>) -> HandlerFuture<'a>;
 
     /// Takes the message out (as `Box<M>`), to hand an unsent message back to its sender.
     fn take_msg(&mut self) -> Option<Box<dyn Any + Send>>;
-}
-
-/// Puts a cast or info envelope in its queue slot, inline when it fits [`InlineSpace`].
-///
-/// Benchmarked (`docs/benchmarks.md`): boxing every cast was one allocation per message,
-/// freed on the actor's thread, and 32 bytes of fresh heap per queued message; storing it
-/// inline took cast throughput from 0.44x to 0.56x of raw tokio.
-pub(crate) fn inline<A: Actor, D: Deliver<A>>(msg: D) -> SmallBox<dyn Deliver<A>, InlineSpace> {
-    // The only unsafe code in the workspace is this macro's expansion: it calls
-    // `SmallBox::new_unchecked(val, ptr)` with `ptr` taken from `val` itself by
-    // `addr_of!`, so the pointer's metadata (the `Deliver<A>` vtable of `D`) matches the
-    // value, which is that function's whole safety contract.
-    smallbox::smallbox!(msg)
 }
 
 /// Inline room for a cast or info handler's future: eight words, which holds the state of a
@@ -373,7 +408,7 @@ pub(crate) struct InfoEnvelope<M>(pub(crate) Option<M>);
 pub(crate) struct ContinueEnvelope<C>(pub(crate) C);
 
 impl<A: Cast<M>, M: Send + 'static> Deliver<A> for CastEnvelope<M> {
-    fn deliver<'a>(&mut self, actor: &'a mut A, ctx: &'a mut Context<A>) -> HandlerFuture<'a> {
+    fn deliver<'a>(&'a mut self, actor: &'a mut A, ctx: &'a mut Context<A>) -> HandlerFuture<'a> {
         match self.0.take() {
             Some(msg) => handler_future(actor.handle_cast(msg, ctx)),
             // Unreachable: an envelope is delivered once. Nothing to run.
@@ -387,7 +422,7 @@ impl<A: Cast<M>, M: Send + 'static> Deliver<A> for CastEnvelope<M> {
 }
 
 impl<A: Info<M>, M: Send + 'static> Deliver<A> for InfoEnvelope<M> {
-    fn deliver<'a>(&mut self, actor: &'a mut A, ctx: &'a mut Context<A>) -> HandlerFuture<'a> {
+    fn deliver<'a>(&'a mut self, actor: &'a mut A, ctx: &'a mut Context<A>) -> HandlerFuture<'a> {
         match self.0.take() {
             Some(msg) => handler_future(actor.handle_info(msg, ctx)),
             // Unreachable: an envelope is delivered once. Nothing to run.
@@ -411,31 +446,6 @@ impl<A: Continue<C>, C: Send + 'static> Handler<A> for ContinueEnvelope<C> {
     }
 }
 
-/// A boxed envelope (a call, or a system message) erased over its type, run in three steps
-/// by the loop: [`handle`] builds the handler's future, which for a call borrows the envelope
-/// to leave its result there; once that future is gone and the context free again,
-/// [`finish`] answers the caller; [`flush`] sends a reply held for after `terminate`. A
-/// system message has nothing to finish or flush.
-///
-/// [`handle`]: BoxedHandler::handle
-/// [`finish`]: BoxedHandler::finish
-/// [`flush`]: BoxedHandler::flush
-pub(crate) trait BoxedHandler<A: Actor>: Send + 'static {
-    /// The handler's future: the reply sender goes to `ctx` (for
-    /// [`Context::reply_to`]), the result comes back into this envelope.
-    fn handle<'a>(&'a mut self, actor: &'a mut A, ctx: &'a mut Context<A>) -> HandlerFuture<'a>;
-
-    /// Answers the caller as the handler decided, taking the reply sender back from `ctx`.
-    /// Returns `true` if a reply is held for after `terminate` (`CallReply::ReplyAndStop`).
-    fn finish(&mut self, ctx: &mut Context<A>) -> bool;
-
-    /// Sends the held reply, if any.
-    fn flush(&mut self);
-
-    /// Recovers the concrete envelope, to hand an unsent message back to its sender.
-    fn into_any(self: Box<Self>) -> Box<dyn Any + Send>;
-}
-
 /// The reply sender of the call being handled, kept in the context without its reply type
 /// so that [`Context::reply_to`] can take it: a `oneshot::Sender<R>`, one word, held inline
 /// (taken out whole, by [`take_reply_sender`]).
@@ -455,34 +465,27 @@ pub(crate) fn take_reply_sender<R: Send + 'static>(
     }
 }
 
-/// A call: the request, the reply sender, and what the handler decided.
-pub(crate) struct CallEnvelope<M, R> {
-    msg: Option<M>,
-    tx: Option<oneshot::Sender<R>>,
-    done: Done<R>,
-}
+/// A call: the request and the reply sender, then what the handler decided. One field
+/// for all of it, so that a call with a small request (up to 4 bytes) and a small reply (up
+/// to 8) fits the envelope's inline space: queued with no allocation of its own.
+pub(crate) struct CallEnvelope<M, R>(CallState<M, R>);
 
-/// What a call's handler left for [`BoxedHandler::finish`].
-enum Done<R> {
-    /// Nothing to send: not run yet, `NoReply`, `Stop`, or the handler panicked.
+enum CallState<M, R> {
+    /// Queued.
+    Request(M, oneshot::Sender<R>),
+    /// Delivered; nothing to send: running, `NoReply`, `Stop`, or the handler panicked.
     Nothing,
     /// `Reply`: send now.
     Reply(R),
-    /// `ReplyAndStop`: send once `terminate` has run (R-GS-7).
+    /// `ReplyAndStop`: send once `terminate` has run (R-GS-7)...
     Hold(R),
+    /// ...with the sender taken back from the context (rare: boxed, to keep the rest small).
+    Held(Box<(R, oneshot::Sender<R>)>),
 }
 
 impl<M, R> CallEnvelope<M, R> {
     pub(crate) fn new(msg: M, tx: oneshot::Sender<R>) -> Self {
-        Self {
-            msg: Some(msg),
-            tx: Some(tx),
-            done: Done::Nothing,
-        }
-    }
-
-    pub(crate) fn into_msg(self) -> Option<M> {
-        self.msg
+        Self(CallState::Request(msg, tx))
     }
 }
 
@@ -492,82 +495,86 @@ pin_project_lite::pin_project! {
     /// of its own (so a trivial handler's call fits the loop's inline slot, with no box), and
     /// has nothing to clean up when the handler panics (an `async` block adds a landing pad,
     /// and so one more unwinding step, to every crash).
-    struct CallFuture<'a, F, R> {
+    struct CallFuture<'a, F, M, R> {
         #[pin]
         inner: F,
-        done: &'a mut Done<R>,
+        done: &'a mut CallState<M, R>,
     }
 }
 
-impl<F: Future<Output = CallReply<R>>, R> Future for CallFuture<'_, F, R> {
+impl<F: Future<Output = CallReply<R>>, M, R> Future for CallFuture<'_, F, M, R> {
     type Output = Flow;
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Flow> {
         let this = self.project();
         let (done, flow) = match ready!(this.inner.poll(cx)) {
-            CallReply::Reply(reply) => (Done::Reply(reply), Flow::Ok),
+            CallReply::Reply(reply) => (CallState::Reply(reply), Flow::Ok),
             // Unless the handler took the reply handle, the caller waits until its timeout
             // or the actor's exit, as in OTP.
-            CallReply::NoReply => (Done::Nothing, Flow::Ok),
-            CallReply::Stop(reason) => (Done::Nothing, Flow::Stop(reason)),
-            CallReply::ReplyAndStop(reply, reason) => (Done::Hold(reply), Flow::Stop(reason)),
+            CallReply::NoReply => (CallState::Nothing, Flow::Ok),
+            CallReply::Stop(reason) => (CallState::Nothing, Flow::Stop(reason)),
+            CallReply::ReplyAndStop(reply, reason) => (CallState::Hold(reply), Flow::Stop(reason)),
         };
         **this.done = done;
         Poll::Ready(flow)
     }
 }
 
-impl<A, M> BoxedHandler<A> for CallEnvelope<M, <A as Call<M>>::Reply>
+impl<A, M> Deliver<A> for CallEnvelope<M, <A as Call<M>>::Reply>
 where
     A: Call<M>,
     M: Send + 'static,
 {
-    fn handle<'a>(&'a mut self, actor: &'a mut A, ctx: &'a mut Context<A>) -> HandlerFuture<'a> {
-        let Some(msg) = self.msg.take() else {
-            // Unreachable: an envelope is handled once. Nothing to run.
+    fn deliver<'a>(&'a mut self, actor: &'a mut A, ctx: &'a mut Context<A>) -> HandlerFuture<'a> {
+        let CallState::Request(msg, tx) = std::mem::replace(&mut self.0, CallState::Nothing) else {
+            // Unreachable: an envelope is delivered once. Nothing to run.
             return handler_future(std::future::ready(Flow::Ok));
         };
-        ctx.reply = self.tx.take().map(reply_sender);
+        ctx.reply = Some(reply_sender(tx));
         handler_future(CallFuture {
             inner: actor.handle_call(msg, ctx),
-            done: &mut self.done,
+            done: &mut self.0,
         })
     }
 
     fn finish(&mut self, ctx: &mut Context<A>) -> bool {
         // The sender, unless the handler took it with `reply_to`.
-        let tx = take_reply_sender::<A::Reply>(&mut ctx.reply);
-        match std::mem::replace(&mut self.done, Done::Nothing) {
-            Done::Reply(reply) => {
-                if let Some(tx) = tx {
-                    // A caller that gave up is ignored silently (R-GS-8).
-                    let _ = tx.send(reply);
-                }
+        let Some(tx) = take_reply_sender::<A::Reply>(&mut ctx.reply) else {
+            self.0 = CallState::Nothing;
+            return false;
+        };
+        match std::mem::replace(&mut self.0, CallState::Nothing) {
+            CallState::Reply(reply) => {
+                // A caller that gave up is ignored silently (R-GS-8).
+                let _ = tx.send(reply);
                 false
             }
-            Done::Hold(reply) => {
-                self.tx = tx;
-                self.done = Done::Hold(reply);
+            CallState::Hold(reply) => {
+                self.0 = CallState::Held(Box::new((reply, tx)));
                 true
             }
             // Dropping the sender unanswered: the caller waits for the exit, as with OTP's
             // monitor.
-            Done::Nothing => false,
+            _ => false,
         }
     }
 
     fn flush(&mut self) {
-        if let (Some(tx), Done::Hold(reply)) = (
-            self.tx.take(),
-            std::mem::replace(&mut self.done, Done::Nothing),
-        ) {
+        if let CallState::Held(held) = std::mem::replace(&mut self.0, CallState::Nothing) {
+            let (reply, tx) = *held;
             // A reply to a caller that gave up is dropped silently (R-GS-8).
             let _ = tx.send(reply);
         }
     }
 
-    fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
-        self
+    fn take_msg(&mut self) -> Option<Box<dyn Any + Send>> {
+        match std::mem::replace(&mut self.0, CallState::Nothing) {
+            CallState::Request(msg, _) => Some(Box::new(msg)),
+            other => {
+                self.0 = other;
+                None
+            }
+        }
     }
 }
 
@@ -587,7 +594,7 @@ mod tests {
 
     use super::*;
     use crate::cell::PushError;
-    use crate::{Cast, Flow, InitError};
+    use crate::{Call, CallReply, Cast, Flow, InitError};
 
     struct Sink;
     struct Note(u32);
@@ -610,11 +617,36 @@ mod tests {
         pin!(rx.recv()).poll(&mut cx)
     }
 
-    fn note(env: Envelope<Sink>) -> u32 {
-        match env {
-            Envelope::Msg(mut m) => m.take_msg().unwrap().downcast::<Note>().unwrap().0,
-            _ => panic!("not a message"),
+    fn note(mut env: Envelope<Sink>) -> u32 {
+        env.take_msg().unwrap().downcast::<Note>().unwrap().0
+    }
+
+    struct Get;
+    struct Lookup(#[allow(dead_code, reason = "only its size matters")] [u64; 2]);
+
+    impl Call<Get> for Sink {
+        type Reply = u64;
+        async fn handle_call(&mut self, _: Get, _: &mut Context<Self>) -> CallReply<u64> {
+            CallReply::Reply(0)
         }
+    }
+
+    impl Call<Lookup> for Sink {
+        type Reply = u64;
+        async fn handle_call(&mut self, _: Lookup, _: &mut Context<Self>) -> CallReply<u64> {
+            CallReply::Reply(0)
+        }
+    }
+
+    #[test]
+    fn a_small_call_is_queued_inline_and_a_big_one_boxed() {
+        // A request of up to 4 bytes with a reply of up to 8 needs no allocation of its own.
+        let (tx, _rx) = oneshot::channel::<u64>();
+        let small = Envelope::<Sink>::new(CallEnvelope::new(Get, tx));
+        assert!(!small.0.is_heap());
+        let (tx, _rx) = oneshot::channel::<u64>();
+        let big = Envelope::<Sink>::new(CallEnvelope::new(Lookup([1, 2]), tx));
+        assert!(big.0.is_heap());
     }
 
     #[test]

@@ -94,50 +94,58 @@ impl<A: Actor> Start<A> {
         self
     }
 
-    async fn run(self) -> Result<ActorRef<A>, StartError> {
-        let handle = Handle::try_current().map_err(|_| StartError::NoRuntime)?;
-        // R-NAME-2a: a name that resolves means nothing is spawned.
-        for name in &self.names {
-            if let Some(holder) = name.whereis() {
-                return Err(StartError::AlreadyStarted(holder));
-            }
-        }
-        let parent = if self.link { current_pid() } else { None };
-        let (cell, rx) = ActorCell::<A>::new(self.mailbox);
-        let pid = cell.pid();
-        if let Some(parent) = &parent {
-            signal::link_pair(parent, &pid);
-        }
-        system::remember(&pid);
-        let (ack_tx, ack_rx) = oneshot::channel();
-        let guard = ExitGuard { pid: pid.clone() };
-        let starting = run_loop::start(cell.clone(), self.args, parent.clone(), self.names, ack_tx);
-        let task = run_loop::run(starting, rx, guard);
-        let join = handle.spawn(CURRENT.scope(pid.clone(), task));
-        cell.core.set_abort(join.abort_handle());
-        drop(join);
-
-        let ack = match self.timeout {
-            None => ack_rx.await,
-            Some(timeout) => match tokio::time::timeout(timeout, ack_rx).await {
-                Ok(ack) => ack,
-                Err(_) => {
-                    // {error, timeout}: unlink first so the parent hears nothing, then kill
-                    // and wait for the full exit.
-                    if let Some(parent) = &parent {
-                        signal::unlink_pair(parent, &pid);
-                    }
-                    signal::kill(&pid);
-                    pid.exited().await;
-                    return Err(StartError::Timeout);
+    // An `async` block, not an `async fn`, which would hold `self` twice (see `run_loop::run`).
+    #[allow(
+        clippy::manual_async_fn,
+        reason = "an `async fn` would hold its arguments twice in the future"
+    )]
+    fn run(self) -> impl Future<Output = Result<ActorRef<A>, StartError>> + Send {
+        async move {
+            let handle = Handle::try_current().map_err(|_| StartError::NoRuntime)?;
+            // R-NAME-2a: a name that resolves means nothing is spawned.
+            for name in &self.names {
+                if let Some(holder) = name.whereis() {
+                    return Err(StartError::AlreadyStarted(holder));
                 }
-            },
-        };
-        match ack {
-            Ok(Ok(())) => Ok(ActorRef { cell }),
-            Ok(Err(e)) => Err(e),
-            // The actor died before acknowledging (killed by a signal during init).
-            Err(_) => Err(StartError::Failed(pid.exited().await)),
+            }
+            let parent = if self.link { current_pid() } else { None };
+            let (cell, rx) = ActorCell::<A>::new(self.mailbox);
+            let pid = cell.pid();
+            if let Some(parent) = &parent {
+                signal::link_pair(parent, &pid);
+            }
+            system::remember(&pid);
+            let (ack_tx, ack_rx) = oneshot::channel();
+            let guard = ExitGuard { pid: pid.clone() };
+            let starting =
+                run_loop::start(cell.clone(), self.args, parent.clone(), self.names, ack_tx);
+            let task = run_loop::run(starting, rx, guard);
+            let join = handle.spawn(CURRENT.scope(pid.clone(), task));
+            cell.core.set_abort(join.abort_handle());
+            drop(join);
+
+            let ack = match self.timeout {
+                None => ack_rx.await,
+                Some(timeout) => match tokio::time::timeout(timeout, ack_rx).await {
+                    Ok(ack) => ack,
+                    Err(_) => {
+                        // {error, timeout}: unlink first so the parent hears nothing, then kill
+                        // and wait for the full exit.
+                        if let Some(parent) = &parent {
+                            signal::unlink_pair(parent, &pid);
+                        }
+                        signal::kill(&pid);
+                        pid.exited().await;
+                        return Err(StartError::Timeout);
+                    }
+                },
+            };
+            match ack {
+                Ok(Ok(())) => Ok(ActorRef { cell }),
+                Ok(Err(e)) => Err(e),
+                // The actor died before acknowledging (killed by a signal during init).
+                Err(_) => Err(StartError::Failed(pid.exited().await)),
+            }
         }
     }
 }
