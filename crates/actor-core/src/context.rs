@@ -8,7 +8,7 @@ use crate::actor::Actor;
 use crate::actor_ref::ActorRef;
 use crate::exit::ExitReason;
 use crate::handler::{Call, Continue, Info, ReplyTo};
-use crate::mailbox::{ContinueEnvelope, Handler, ReplySender, take_reply_sender};
+use crate::mailbox::{ContinueEnvelope, Handler, ReplySender, reply_taken, take_reply_sender};
 use crate::pid::{ActorId, Pid};
 use crate::signal::{self, MonitorRef};
 use crate::timer::{self, TimerRef};
@@ -253,6 +253,8 @@ impl<A: Actor> Context<A> {
         M: Send + 'static,
     {
         let tx = take_reply_sender::<<A as Call<M>>::Reply>(&mut self.reply)?;
+        // Left in the sender's place: the loop still sees a call to finish.
+        self.reply = Some(reply_taken());
         Some(ReplyTo { tx })
     }
 

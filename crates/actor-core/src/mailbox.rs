@@ -177,9 +177,10 @@ pub(crate) trait Deliver<A: Actor>: Send + 'static {
     /// `ctx` (for [`Context::reply_to`]); its result comes back into this envelope.
     fn deliver<'a>(&'a mut self, actor: &'a mut A, ctx: &'a mut Context<A>) -> HandlerFuture<'a>;
 
-    /// Answers the caller as the handler decided, taking the reply sender back from `ctx`.
-    /// Returns `true` if a reply is held for after `terminate` (`CallReply::ReplyAndStop`).
-    /// The loop calls it only while `ctx` holds a reply sender.
+    /// Answers the caller as the handler decided, taking the reply sender (or the marker
+    /// [`Context::reply_to`] left) out of `ctx`. Returns `true` if a reply is held for after
+    /// `terminate` (`CallReply::ReplyAndStop`). The loop calls it only after a call, which
+    /// always leaves one or the other in `ctx`.
     fn finish(&mut self, _ctx: &mut Context<A>) -> bool {
         false
     }
@@ -207,7 +208,7 @@ pub(crate) fn handler_future<'a, F>(fut: F) -> HandlerFuture<'a>
 where
     F: Future<Output = Flow> + Send + 'a,
 {
-    // As in `inline`: the macro's `SmallBox::new_unchecked(val, ptr)` gets `ptr` from `val`
+    // As in `Envelope::new`: the macro's `SmallBox::new_unchecked(val, ptr)` gets `ptr` from `val`
     // itself, so the pointer's metadata (the `Future` vtable of `F`) matches the value.
     // `SmallBox` is `!Unpin` when its content is, and polls it only through `Pin`, so an
     // inline future is never moved once polled.
@@ -451,6 +452,17 @@ impl<A: Continue<C>, C: Send + 'static> Handler<A> for ContinueEnvelope<C> {
 /// (taken out whole, by [`take_reply_sender`]).
 pub(crate) type ReplySender = SmallBox<dyn Any + Send, smallbox::space::S1>;
 
+/// What [`Context::reply_to`] leaves in the reply sender's place: the call still has its
+/// envelope to finish (to drop what the handler left there at once).
+struct ReplyTaken;
+
+/// A [`ReplyTaken`] marker, inline (it has no size).
+pub(crate) fn reply_taken() -> ReplySender {
+    // As in `Envelope::new`: the macro's `SmallBox::new_unchecked(val, ptr)` gets `ptr` from
+    // `val` itself, so the pointer's metadata (the `Any` vtable) matches the value.
+    smallbox::smallbox!(ReplyTaken)
+}
+
 /// Takes the call's reply sender out of `slot` if it replies with `R`; a sender of another
 /// reply type (a `reply_to` for the wrong message) stays where it is.
 pub(crate) fn take_reply_sender<R: Send + 'static>(
@@ -538,8 +550,9 @@ where
     }
 
     fn finish(&mut self, ctx: &mut Context<A>) -> bool {
-        // The sender, unless the handler took it with `reply_to`.
+        // The sender, unless the handler took it with `reply_to` (leaving a marker).
         let Some(tx) = take_reply_sender::<A::Reply>(&mut ctx.reply) else {
+            ctx.reply = None;
             self.0 = CallState::Nothing;
             return false;
         };
@@ -580,7 +593,7 @@ where
 
 /// Erases a call's reply sender, inline.
 fn reply_sender<R: Send + 'static>(tx: oneshot::Sender<R>) -> ReplySender {
-    // As in `inline`: the macro's `SmallBox::new_unchecked(val, ptr)` gets `ptr` from `val`
+    // As in `Envelope::new`: the macro's `SmallBox::new_unchecked(val, ptr)` gets `ptr` from `val`
     // itself, so the pointer's metadata (the `Any` vtable of the sender) matches the value.
     smallbox::smallbox!(tx)
 }

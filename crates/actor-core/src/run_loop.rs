@@ -179,9 +179,9 @@ pub(crate) fn run<A: Actor>(
                     .await
                     .unwrap_or_else(Flow::Stop)
             };
-            // Only a call leaves a reply sender in the context (unless its handler took it):
-            // answer it, and let its envelope go unless it holds a reply for after
-            // `terminate`. Any other envelope is spent (its message taken) and is dropped
+            // Only a call leaves something in the context's reply slot (its sender, or the
+            // marker `reply_to` left): answer it, and let its envelope go unless it holds a
+            // reply for after `terminate`. Any other envelope is spent (its message taken) and is dropped
             // when the next one takes the slot: one drop per envelope, no extra step.
             if ctx.reply.is_some() && !held.as_mut().is_some_and(|env| env.finish(&mut ctx)) {
                 held = None;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use actor_core::{Actor, Call, CallError, CallReply, Cast, Context, ExitReason, Flow, InitError};
 use support::*;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 #[tokio::test]
 async fn casts_and_calls_from_one_sender_are_handled_in_send_order() {
@@ -73,6 +73,59 @@ impl Call<Double> for Deferrer {
         tokio::spawn(async move { reply.send(n * 2) });
         CallReply::NoReply
     }
+}
+
+/// Replies through the handle it takes, and also returns a reply, which goes nowhere.
+struct Twice;
+struct Answer(Option<oneshot::Sender<()>>);
+struct Ask(oneshot::Sender<()>, oneshot::Sender<()>);
+
+impl Drop for Answer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.0.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+impl Actor for Twice {
+    type Args = ();
+    async fn init(_: (), _: &mut Context<Self>) -> Result<Self, InitError> {
+        Ok(Twice)
+    }
+}
+
+impl Call<Ask> for Twice {
+    type Reply = Answer;
+    async fn handle_call(
+        &mut self,
+        Ask(sent, spare): Ask,
+        ctx: &mut Context<Self>,
+    ) -> CallReply<Answer> {
+        ctx.reply_to::<Ask>()
+            .expect("inside handle_call")
+            .send(Answer(Some(sent)));
+        CallReply::Reply(Answer(Some(spare)))
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_reply_returned_after_the_handle_was_taken_is_dropped_at_once() {
+    // The caller gets what was sent through the handle; the reply the handler also returned
+    // has nobody to go to and is dropped when the handler ends, not kept until the (idle)
+    // actor's next message.
+    let t = Twice::start(()).await.unwrap();
+    let (sent_tx, _sent_rx) = oneshot::channel();
+    let (spare_tx, spare_rx) = oneshot::channel();
+    let answer = t.call(Ask(sent_tx, spare_tx)).await.unwrap();
+    assert!(
+        answer.0.is_some(),
+        "the caller got the reply sent through the handle"
+    );
+    tokio::time::timeout(Duration::from_secs(1), spare_rx)
+        .await
+        .expect("the returned reply was kept past its handler")
+        .unwrap();
 }
 
 /// Asks for the reply handle of a call it is not handling first.
