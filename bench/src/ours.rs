@@ -82,7 +82,7 @@ pub fn run(scenario: &str) -> Vec<Figure> {
             }
             "call" => {
                 let c = Counter::start(()).await.expect("start");
-                // `call` carries OTP's default 5 s timeout (a tokio timer per call); peers
+                // `call` carries OTP's default 5 s timeout (a deadline on a kept timer); peers
                 // and the raw floor have none, so the same loop without a timeout
                 // (`call_timeout(.., Duration::MAX)`, OTP's `infinity`) is reported too.
                 let mut figures = time_calls(CALLS, || async {
