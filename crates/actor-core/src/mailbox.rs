@@ -101,8 +101,8 @@ impl<A: Actor> Envelope<A> {
     }
 
     /// See [`Deliver::finish`].
-    pub(crate) fn finish(&mut self, ctx: &mut Context<A>) -> bool {
-        self.0.finish(ctx)
+    pub(crate) fn finish(&mut self, ctx: &mut Context<A>, stopping: bool) -> bool {
+        self.0.finish(ctx, stopping)
     }
 
     /// See [`Deliver::flush`].
@@ -178,10 +178,13 @@ pub(crate) trait Deliver<A: Actor>: Send + 'static {
     fn deliver<'a>(&'a mut self, actor: &'a mut A, ctx: &'a mut Context<A>) -> HandlerFuture<'a>;
 
     /// Answers the caller as the handler decided, taking the reply sender (or the marker
-    /// [`Context::reply_to`] left) out of `ctx`. Returns `true` if a reply is held for after
-    /// `terminate` (`CallReply::ReplyAndStop`). The loop calls it only after a call, which
-    /// always leaves one or the other in `ctx`.
-    fn finish(&mut self, _ctx: &mut Context<A>) -> bool {
+    /// [`Context::reply_to`] left) out of `ctx`. Returns `true` if the envelope must be kept
+    /// until the actor has exited: it holds a reply to send after `terminate`
+    /// (`CallReply::ReplyAndStop`), or, when the actor is `stopping`, the sender of a call
+    /// left unanswered, dropped once the exit is complete so that its caller is woken once,
+    /// to find the exit, rather than once to find no reply and again for the exit. The loop
+    /// calls it only after a call, which always leaves a sender or the marker in `ctx`.
+    fn finish(&mut self, _ctx: &mut Context<A>, _stopping: bool) -> bool {
         false
     }
 
@@ -493,6 +496,8 @@ enum CallState<M, R> {
     Hold(R),
     /// ...with the sender taken back from the context (rare: boxed, to keep the rest small).
     Held(Box<(R, oneshot::Sender<R>)>),
+    /// No reply, and the actor is stopping: the sender, dropped once the exit is complete.
+    Unanswered { _tx: oneshot::Sender<R> },
 }
 
 impl<M, R> CallEnvelope<M, R> {
@@ -549,7 +554,7 @@ where
         })
     }
 
-    fn finish(&mut self, ctx: &mut Context<A>) -> bool {
+    fn finish(&mut self, ctx: &mut Context<A>, stopping: bool) -> bool {
         // The sender, unless the handler took it with `reply_to` (leaving a marker).
         let Some(tx) = take_reply_sender::<A::Reply>(&mut ctx.reply) else {
             ctx.reply = None;
@@ -564,6 +569,12 @@ where
             }
             CallState::Hold(reply) => {
                 self.0 = CallState::Held(Box::new((reply, tx)));
+                true
+            }
+            // No reply, and the actor stops (`Stop`, or the handler panicked): keep the
+            // sender until the exit is complete, then drop it unanswered.
+            CallState::Nothing if stopping => {
+                self.0 = CallState::Unanswered { _tx: tx };
                 true
             }
             // Dropping the sender unanswered: the caller waits for the exit, as with OTP's

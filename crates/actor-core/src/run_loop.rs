@@ -183,8 +183,14 @@ pub(crate) fn run<A: Actor>(
             // marker `reply_to` left): answer it, and let its envelope go unless it holds a
             // reply for after `terminate`. Any other envelope is spent (its message taken) and is dropped
             // when the next one takes the slot: one drop per envelope, no extra step.
-            if ctx.reply.is_some() && !held.as_mut().is_some_and(|env| env.finish(&mut ctx)) {
-                held = None;
+            if ctx.reply.is_some() {
+                let stopping = matches!(outcome, Flow::Stop(_)) || ctx.stop.is_some();
+                if !held
+                    .as_mut()
+                    .is_some_and(|env| env.finish(&mut ctx, stopping))
+                {
+                    held = None;
+                }
             }
             match outcome {
                 Flow::Ok => {
@@ -205,12 +211,15 @@ pub(crate) fn run<A: Actor>(
             // R-GS-18: a panicking terminate replaces the reason.
             Err(panic) => panic,
         };
-        if let Some(mut held) = held {
+        if let Some(held) = held.as_mut() {
             held.flush();
         }
         core.set_exit(reason);
         // Dropping the guard cleans up.
         drop(guard);
+        // A call the stop left unanswered is let go only now: its caller wakes once and
+        // finds the exit complete (it would otherwise wake to no reply, then again for it).
+        drop(held);
     }
 }
 

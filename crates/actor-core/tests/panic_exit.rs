@@ -105,6 +105,60 @@ fn panic_reason(msg: &str) -> ExitReason {
     ExitReason::Panic(msg.into())
 }
 
+/// Counts the polls of the future it wraps.
+struct Polls<F> {
+    inner: std::pin::Pin<Box<F>>,
+    count: u32,
+}
+
+impl<F: std::future::Future> std::future::Future for Polls<F> {
+    type Output = F::Output;
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        self.count += 1;
+        self.inner.as_mut().poll(cx)
+    }
+}
+
+/// Panics in its call handler; its `terminate` yields once, which lets a woken caller run
+/// before the exit is complete.
+struct SlowEnd;
+
+impl Actor for SlowEnd {
+    type Args = ();
+    async fn init(_: (), _: &mut Context<Self>) -> Result<Self, InitError> {
+        Ok(SlowEnd)
+    }
+    async fn terminate(&mut self, _: &ExitReason, _: &mut Context<Self>) {
+        tokio::task::yield_now().await;
+    }
+}
+
+impl Call<Go> for SlowEnd {
+    type Reply = ();
+    async fn handle_call(&mut self, _: Go, _: &mut Context<Self>) -> CallReply<()> {
+        panic!("call exploded")
+    }
+}
+
+#[tokio::test]
+async fn the_caller_of_a_crashing_call_is_woken_once_with_the_exit_complete() {
+    // The reply sender of the call that crashed the actor is dropped only once the exit is
+    // complete: the caller is polled twice (sent, then answered), not woken in between by a
+    // reply slot closed before `terminate` (which yields here) and the exit.
+    let s = SlowEnd::start(()).await.unwrap();
+    let mut call = Polls {
+        inner: Box::pin(s.call(Go)),
+        count: 0,
+    };
+    let result = (&mut call).await;
+    assert!(matches!(result, Err(CallError::Exit(ref r)) if *r == panic_reason("call exploded")));
+    assert_eq!(call.count, 2, "polls of the crashing call");
+    assert!(!s.pid().is_alive());
+}
+
 #[tokio::test]
 async fn a_panic_in_handle_call_runs_terminate_and_the_caller_gets_the_reason() {
     let (tx, mut terminated) = mpsc::unbounded_channel();
