@@ -56,9 +56,24 @@ struct Row {
     runs: Vec<f64>,
 }
 
+/// How long one scenario may run in its child process before the run fails.
+const CHILD_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
+
 fn child(scenario: &str, framework: &str) -> ExitCode {
     // Crashes are part of the restart workload: keep the default hook's report off stderr.
     std::panic::set_hook(Box::new(|_| {}));
+    // A scenario that hangs (a lost wake-up, a reply that never comes) fails the whole run
+    // loudly instead of stalling it: every scenario finishes in seconds.
+    let (what, limit) = (format!("{scenario} on {framework}"), CHILD_LIMIT);
+    std::thread::spawn(move || {
+        #[allow(
+            clippy::disallowed_methods,
+            reason = "a watchdog thread of its own, outside the runtime"
+        )]
+        std::thread::sleep(limit);
+        eprintln!("{what} did not finish in {} s", limit.as_secs());
+        std::process::exit(3);
+    });
     let figures = match framework {
         "ours" => ours::run(scenario),
         "tokio" => raw::run(scenario),

@@ -149,7 +149,16 @@ pub fn run(scenario: &str) -> Vec<Figure> {
                     let (r, rx) = oneshot::channel();
                     let _ = current().send(Msg::Crash(r));
                     assert!(rx.await.is_err(), "the crash call fails");
-                    while !ping(&current()).await {
+                    // The sender is dropped before the reply is awaited: a ping that lands
+                    // in the dead actor's channel after its receiver was drained is freed
+                    // only with the channel's last sender, and the slot's is dropped by the
+                    // respawn. Held across the await, it hung the run now and then.
+                    loop {
+                        let (r, rx) = oneshot::channel();
+                        let sent = current().send(Msg::Ping(r)).is_ok();
+                        if sent && rx.await.is_ok() {
+                            break;
+                        }
                         tokio::task::yield_now().await;
                     }
                 }
