@@ -181,8 +181,9 @@ pub(crate) fn run<A: Actor>(
             };
             // Only a call leaves something in the context's reply slot (its sender, or the
             // marker `reply_to` left): answer it, and let its envelope go unless it holds a
-            // reply for after `terminate`. Any other envelope is spent (its message taken) and is dropped
-            // when the next one takes the slot: one drop per envelope, no extra step.
+            // reply for after `terminate`. Any other envelope is spent (its message taken) and is
+            // dropped when the next one takes the slot (one drop per envelope, no extra step),
+            // or below when none is in hand.
             if ctx.reply.is_some() {
                 let stopping = matches!(outcome, Flow::Stop(_)) || ctx.stop.is_some();
                 if !held
@@ -191,6 +192,11 @@ pub(crate) fn run<A: Actor>(
                 {
                     held = None;
                 }
+            } else if rx.batch_is_empty() {
+                // The batch in hand is spent, so the loop may now wait: the spent envelope goes
+                // at once, not when the next message takes its place, so that an idle actor
+                // keeps no message's allocation (one too big to sit inline is on the heap).
+                held = None;
             }
             match outcome {
                 Flow::Ok => {
