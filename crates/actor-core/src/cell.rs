@@ -5,6 +5,7 @@
 //! `ActorCell<A>`, and an `ActorRef<A>` is an `Arc<ActorCell<A>>`: one allocation serves both.
 
 use std::any::Any;
+use std::collections::{HashMap, HashSet};
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -78,7 +79,15 @@ struct State {
     cleaned: bool,
     /// Cleanup has finished: names released, links and monitors signalled.
     finished: bool,
+    /// The length of `relations` at which [`Core::add_name`] next drops the names this actor
+    /// no longer holds (0 until the first time: [`PRUNE_FIRST`]). Sits in the padding after
+    /// the flags.
+    prune_at: u32,
 }
+
+/// How many relations an actor gathers before names unregistered by hand are first looked
+/// for and dropped; after that, twice as many as remained.
+const PRUNE_FIRST: usize = 8;
 
 impl Core {
     fn new(type_name: &'static str) -> Self {
@@ -218,13 +227,88 @@ impl Core {
     }
 
     /// Records a name to release at exit; `false` if the actor is already cleaned up.
+    ///
+    /// A name unregistered by hand (`LocalRegistry::unregister`, a via registry's own
+    /// `unregister`) stays in the list until it is pruned here: each time the list has grown
+    /// to twice its size after the last pruning, the names that no longer resolve to this
+    /// actor, and copies of one same `Name`, are dropped. An actor that registers and
+    /// unregisters names all its life so keeps only about as many as it holds, at an amortised
+    /// constant cost per registration.
     pub(crate) fn add_name(&self, name: Name) -> bool {
-        let mut st = self.lock();
-        if st.cleaned {
-            return false;
+        let names: Vec<Name> = {
+            let mut st = self.lock();
+            if st.cleaned {
+                return false;
+            }
+            st.relations.push(Relation::Name(name));
+            let due = match st.prune_at {
+                0 => PRUNE_FIRST,
+                n => n as usize,
+            };
+            if st.relations.len() < due {
+                return true;
+            }
+            st.relations
+                .iter()
+                .filter_map(|r| match r {
+                    Relation::Name(n) => Some(n.clone()),
+                    _ => None,
+                })
+                .collect()
+        };
+        // Asked outside the lock: a registry is user code, and may look at this actor.
+        let mut seen = HashSet::with_capacity(names.len());
+        let mut stale: HashMap<usize, usize> = HashMap::new();
+        for n in &names {
+            let held = seen.insert(n.addr()) && n.whereis().is_some_and(|p| p.id() == self.id);
+            if !held {
+                *stale.entry(n.addr()).or_default() += 1;
+            }
         }
-        st.relations.push(Relation::Name(name));
+        drop(names);
+        let dropped: Vec<Relation> = {
+            let mut st = self.lock();
+            // The first copies of each stale name: one recorded since the snapshot comes
+            // after them, and is kept.
+            let (dropped, kept): (Vec<Relation>, Vec<Relation>) = std::mem::take(&mut st.relations)
+                .into_iter()
+                .partition(|r| match r {
+                    Relation::Name(n) => match stale.get_mut(&n.addr()) {
+                        Some(k) if *k > 0 => {
+                            *k -= 1;
+                            true
+                        }
+                        _ => false,
+                    },
+                    _ => false,
+                });
+            st.relations = kept;
+            st.prune_at =
+                u32::try_from((st.relations.len() * 2).max(PRUNE_FIRST)).unwrap_or(u32::MAX);
+            dropped
+        };
+        // Dropped outside the lock, like everything a registry owns.
+        drop(dropped);
         true
+    }
+
+    /// Stops recording the names `unregistered` picks, which the registry removed by itself.
+    /// `unregistered` compares a registry and a key (their `PartialEq`), under the lock.
+    pub(crate) fn forget_names(&self, unregistered: impl Fn(&Name) -> bool) {
+        let mut forgotten = Vec::new();
+        {
+            let mut st = self.lock();
+            let mut i = 0;
+            while i < st.relations.len() {
+                if matches!(&st.relations[i], Relation::Name(n) if unregistered(n)) {
+                    forgotten.push(st.relations.remove(i));
+                } else {
+                    i += 1;
+                }
+            }
+        }
+        // Dropped outside the lock, like everything a registry owns.
+        drop(forgotten);
     }
 
     /// The final exit reason, once the actor has fully terminated (names released, links
@@ -247,7 +331,7 @@ impl Core {
 
     pub(crate) fn info(&self, type_name: &'static str, mailbox_len: usize) -> ActorInfo {
         let st = self.lock();
-        ActorInfo {
+        let mut info = ActorInfo {
             id: self.id,
             type_name,
             status: self.status(),
@@ -266,15 +350,27 @@ impl Core {
                 .filter(|r| matches!(r, Relation::MonitoredBy(..)))
                 .count(),
             trap_exit: self.traps_exit(),
-            names: st
-                .relations
-                .iter()
-                .filter_map(|r| match r {
-                    Relation::Name(n) => Some(format!("{n:?}")),
-                    _ => None,
-                })
-                .collect(),
-        }
+            names: Vec::new(),
+        };
+        let names: Vec<Name> = st
+            .relations
+            .iter()
+            .filter_map(|r| match r {
+                Relation::Name(n) => Some(n.clone()),
+                _ => None,
+            })
+            .collect();
+        drop(st);
+        // Outside the lock (a registry is user code): only the names this actor still holds,
+        // not those unregistered by hand and not yet pruned, each once.
+        let mut seen = HashSet::with_capacity(names.len());
+        info.names = names
+            .iter()
+            .filter(|n| seen.insert(n.addr()))
+            .filter(|n| n.whereis().is_some_and(|p| p.id() == self.id))
+            .map(|n| format!("{n:?}"))
+            .collect();
+        info
     }
 }
 

@@ -1,5 +1,6 @@
 //! Naming actors at start through any registry: the via contract (R-NAME-5).
 
+use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
@@ -95,6 +96,7 @@ pub struct Name {
 }
 
 trait ErasedName: Send + Sync {
+    fn as_any(&self) -> &dyn Any;
     fn register(&self, pid: &Pid) -> Result<(), RegisterError>;
     fn unregister(&self, pid: &Pid);
     fn whereis(&self) -> Option<Pid>;
@@ -111,6 +113,10 @@ where
     R: NameRegistry<K>,
     K: fmt::Debug + Send + Sync + 'static,
 {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
     fn register(&self, pid: &Pid) -> Result<(), RegisterError> {
         self.registry.register_name(&self.key, pid)
     }
@@ -157,6 +163,11 @@ impl Name {
 
     /// Registers a running actor under this name now, as `Process.register/2` does; the name
     /// is released when the actor dies, like a name given at start.
+    ///
+    /// The actor records the name to release it. A name unregistered in the registry itself
+    /// (say `LocalRegistry::unregister`) is dropped from that record the next time the actor
+    /// is given a name and the record has doubled in size, so an actor whose names come and
+    /// go keeps only about as many as it holds; [`Pid::info`] lists only those it holds.
     ///
     /// # Errors
     ///
@@ -236,6 +247,23 @@ impl Name {
 
     pub(crate) fn release(&self, pid: &Pid) {
         self.inner.unregister(pid);
+    }
+
+    /// Whether this is the name `key` in `registry`.
+    pub(crate) fn is_via<R, K>(&self, registry: &R, key: &K) -> bool
+    where
+        R: PartialEq + 'static,
+        K: PartialEq + 'static,
+    {
+        self.inner
+            .as_any()
+            .downcast_ref::<Via<R, K>>()
+            .is_some_and(|via| via.registry == *registry && via.key == *key)
+    }
+
+    /// Which registration this is: clones of one `Name` share it.
+    pub(crate) fn addr(&self) -> usize {
+        Arc::as_ptr(&self.inner).cast::<()>() as usize
     }
 }
 

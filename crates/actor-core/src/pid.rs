@@ -11,6 +11,7 @@ use crate::actor_ref::ActorRef;
 use crate::cell::{ActorCell, Process};
 use crate::error::DowncastError;
 use crate::exit::ExitReason;
+use crate::name::NameRegistry;
 use crate::signal;
 use crate::system::{ActorInfo, Status};
 
@@ -108,6 +109,79 @@ impl Pid {
     /// The Rust type name of the actor.
     pub fn type_name(&self) -> &'static str {
         self.inner.type_name()
+    }
+
+    /// For [`NameRegistry`] implementations: the registry removed this actor's name `key`
+    /// by itself (its own `unregister`, not the actor's exit), so the actor stops recording
+    /// it for release at exit. Matches names made with [`Name::via`](crate::Name::via) over
+    /// an equal `registry` and an equal `key`; does nothing if there is none.
+    ///
+    /// Optional: an actor also drops, now and then, the names that no longer resolve to it
+    /// (see [`Name::register`](crate::Name::register)); telling it at once saves it the
+    /// lookups.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use std::sync::{Arc, Mutex};
+    /// use actor_core::{Actor, Context, InitError, Name, NameRegistry, Pid, RegisterError};
+    ///
+    /// #[derive(Clone, Default)]
+    /// struct Names(Arc<Mutex<HashMap<String, Pid>>>);
+    ///
+    /// // Clones of one registry are the same registry.
+    /// impl PartialEq for Names {
+    ///     fn eq(&self, other: &Self) -> bool { Arc::ptr_eq(&self.0, &other.0) }
+    /// }
+    ///
+    /// impl Names {
+    ///     /// `unregister/1`: removes the name whoever holds it.
+    ///     fn unregister(&self, key: &str) {
+    ///         let removed = self.0.lock().unwrap().remove_entry(key);
+    ///         if let Some((key, pid)) = removed {
+    ///             pid.forget_name(self, &key);
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// impl NameRegistry<String> for Names {
+    ///     fn register_name(&self, key: &String, pid: &Pid) -> Result<(), RegisterError> {
+    ///         self.0.lock().unwrap().insert(key.clone(), pid.clone());
+    ///         Ok(())
+    ///     }
+    ///     fn unregister_name(&self, key: &String, pid: &Pid) {
+    ///         let mut map = self.0.lock().unwrap();
+    ///         if map.get(key) == Some(pid) { map.remove(key); }
+    ///     }
+    ///     fn whereis_name(&self, key: &String) -> Option<Pid> {
+    ///         self.0.lock().unwrap().get(key).filter(|p| p.is_alive()).cloned()
+    ///     }
+    /// }
+    ///
+    /// struct Worker;
+    /// impl Actor for Worker {
+    ///     type Args = ();
+    ///     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, InitError> { Ok(Worker) }
+    /// }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let names = Names::default();
+    /// let w = Worker::start(()).await.unwrap();
+    /// Name::via(names.clone(), "job".to_string()).register(&w.pid()).unwrap();
+    /// assert_eq!(w.pid().info().names, vec!["\"job\"".to_string()]);
+    /// names.unregister("job");
+    /// assert!(w.pid().info().names.is_empty());
+    /// # }
+    /// ```
+    pub fn forget_name<R, K>(&self, registry: &R, key: &K)
+    where
+        R: NameRegistry<K> + PartialEq,
+        K: PartialEq + fmt::Debug + Send + Sync + 'static,
+    {
+        self.inner
+            .core()
+            .forget_names(|name| name.is_via(registry, key));
     }
 
     /// A snapshot of the actor's state, for observers and tests.

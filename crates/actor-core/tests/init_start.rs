@@ -306,3 +306,61 @@ async fn names_are_released_before_links_and_monitors_hear_of_the_exit() {
         .unwrap();
     assert_eq!(name.whereis(), Some(again.pid()));
 }
+
+#[tokio::test]
+async fn names_unregistered_by_hand_do_not_pile_up_in_their_actor() {
+    let names = TestNames::default();
+    let (a, _events) = spy(false).await;
+    let kept = Name::via(names.clone(), "kept".to_string());
+    kept.register(&a.pid()).unwrap();
+    for i in 0..1_000 {
+        let key = format!("n{i}");
+        Name::via(names.clone(), key.clone())
+            .register(&a.pid())
+            .unwrap();
+        // The registry's own unregister: the actor is not told.
+        names.remove(&key);
+        // Registering a name it already holds, again and again, through one `Name`.
+        kept.register(&a.pid()).unwrap();
+    }
+    // The actor keeps about as many names as it holds (here one), not the thousand it was
+    // given: the handles are this one, `kept` (one `Name`, however often registered), and
+    // each other name the actor still records.
+    let recorded = names.handles() - 2;
+    assert!(recorded <= 16, "the actor still records {recorded} names");
+    assert_eq!(a.pid().info().names, vec![format!("{:?}", "kept")]);
+    // The name it holds is still released at its exit.
+    a.pid().kill();
+    a.pid().exited().await;
+    assert!(!names.holds("kept"));
+    assert_eq!(
+        names.handles(),
+        2,
+        "every name let go once the actor is gone"
+    );
+}
+
+#[tokio::test]
+async fn a_registry_that_tells_the_holder_lets_the_name_go_at_once() {
+    let names = TestNames::default();
+    let other = TestNames::default();
+    let (a, _events) = spy(false).await;
+    for key in ["x", "y"] {
+        Name::via(names.clone(), key.to_string())
+            .register(&a.pid())
+            .unwrap();
+    }
+    Name::via(other.clone(), "x".to_string())
+        .register(&a.pid())
+        .unwrap();
+    // Handles: the test's own, plus one per name the actor records.
+    assert_eq!((names.handles(), other.handles()), (3, 2));
+    names.unregister("x");
+    // Only the name `x` of this registry: not `y`, not `x` in the other one.
+    assert_eq!((names.handles(), other.handles()), (2, 2));
+    assert!(!names.holds("x") && names.holds("y") && other.holds("x"));
+    // Unknown keys and registries change nothing.
+    names.unregister("nothing");
+    a.pid().forget_name(&TestNames::default(), &"y".to_string());
+    assert_eq!((names.handles(), other.handles()), (2, 2));
+}

@@ -108,6 +108,15 @@ pub struct LocalRegistry {
     names: Arc<DashMap<LocalName, Pid>>,
 }
 
+/// Clones of one registry are the same registry; two made by [`LocalRegistry::new`] are not.
+impl PartialEq for LocalRegistry {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.names, &other.names)
+    }
+}
+
+impl Eq for LocalRegistry {}
+
 impl fmt::Debug for LocalRegistry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LocalRegistry")
@@ -139,7 +148,14 @@ impl LocalRegistry {
 
     /// Removes a name whoever holds it: `unregister/1`. Returns whether it was registered.
     pub fn unregister(&self, name: impl AsRef<str>) -> bool {
-        self.names.remove(name.as_ref()).is_some()
+        match self.names.remove(name.as_ref()) {
+            Some((name, holder)) => {
+                // The holder stops recording the name it no longer has.
+                holder.forget_name(self, &name);
+                true
+            }
+            None => false,
+        }
     }
 
     /// The live actor holding `name`: `whereis/1`. Takes the name as text (a `&str`, a

@@ -124,6 +124,21 @@ async fn registering_a_running_actor_and_unregistering() {
 }
 
 #[tokio::test]
+async fn an_actor_lists_only_the_local_names_it_still_holds() {
+    let names = LocalRegistry::new();
+    let a = member().await;
+    names.register("kept", &a.pid()).unwrap();
+    for i in 0..1_000 {
+        let key = format!("n{i}");
+        names.register(key.as_str(), &a.pid()).unwrap();
+        assert!(names.unregister(key.as_str()));
+    }
+    assert_eq!(a.pid().info().names, vec![":kept".to_string()]);
+    assert_eq!(names, names.clone(), "clones are one registry");
+    assert_ne!(names, LocalRegistry::new());
+}
+
+#[tokio::test]
 async fn a_failed_start_never_leaves_the_name_behind() {
     let names = LocalRegistry::new();
     let r = Counter::start(999).name(names.name("c")).await;

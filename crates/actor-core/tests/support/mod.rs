@@ -331,9 +331,36 @@ impl NameRegistry<String> for TestNames {
     }
 }
 
+/// Clones of one registry are the same registry.
+impl PartialEq for TestNames {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
 impl TestNames {
     /// Whether the registry holds an entry for `key`, dead or alive.
     pub fn holds(&self, key: &str) -> bool {
         self.0.lock().unwrap().contains_key(key)
+    }
+
+    /// Removes `key` whoever holds it, as a registry's own `unregister` does, without the
+    /// runtime hearing of it.
+    pub fn remove(&self, key: &str) {
+        self.0.lock().unwrap().remove(key);
+    }
+
+    /// Removes `key` whoever holds it, and tells the holder (`Pid::forget_name`).
+    pub fn unregister(&self, key: &str) {
+        let removed = self.0.lock().unwrap().remove_entry(key);
+        if let Some((key, holder)) = removed {
+            holder.forget_name(self, &key);
+        }
+    }
+
+    /// How many handles on this registry exist, this one included: every `Name` in it holds
+    /// one, so this counts the names still kept somewhere (by an actor, to release at exit).
+    pub fn handles(&self) -> usize {
+        Arc::strong_count(&self.0)
     }
 }
