@@ -292,21 +292,19 @@ impl Core {
         true
     }
 
-    /// Stops recording the names `unregistered` picks, which the registry removed by itself.
-    /// `unregistered` compares a registry and a key (their `PartialEq`), under the lock.
-    pub(crate) fn forget_names(&self, unregistered: impl Fn(&Name) -> bool) {
-        let mut forgotten = Vec::new();
-        {
+    /// Stops recording the first name `unregistered` picks, which the registry removed by
+    /// itself. The first: a registration of the same name made since (after the registry's
+    /// removal, before this) comes later in the list, and stays. `unregistered` compares a
+    /// registry and a key (their `PartialEq`), under the lock.
+    pub(crate) fn forget_name(&self, unregistered: impl Fn(&Name) -> bool) {
+        let forgotten = {
             let mut st = self.lock();
-            let mut i = 0;
-            while i < st.relations.len() {
-                if matches!(&st.relations[i], Relation::Name(n) if unregistered(n)) {
-                    forgotten.push(st.relations.remove(i));
-                } else {
-                    i += 1;
-                }
-            }
-        }
+            let found = st
+                .relations
+                .iter()
+                .position(|r| matches!(r, Relation::Name(n) if unregistered(n)));
+            found.map(|i| st.relations.remove(i))
+        };
         // Dropped outside the lock, like everything a registry owns.
         drop(forgotten);
     }

@@ -114,7 +114,8 @@ impl Pid {
     /// For [`NameRegistry`] implementations: the registry removed this actor's name `key`
     /// by itself (its own `unregister`, not the actor's exit), so the actor stops recording
     /// it for release at exit. Matches names made with [`Name::via`](crate::Name::via) over
-    /// an equal `registry` and an equal `key`; does nothing if there is none.
+    /// an equal `registry` and an equal `key`, and forgets one record (the oldest: one made
+    /// by a registration since the removal stays); does nothing if there is none.
     ///
     /// Optional: an actor also drops, now and then, the names that no longer resolve to it
     /// (see [`Name::register`](crate::Name::register)); telling it at once saves it the
@@ -181,7 +182,7 @@ impl Pid {
     {
         self.inner
             .core()
-            .forget_names(|name| name.is_via(registry, key));
+            .forget_name(|name| name.is_via(registry, key));
     }
 
     /// A snapshot of the actor's state, for observers and tests.

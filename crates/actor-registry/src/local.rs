@@ -136,13 +136,25 @@ impl LocalRegistry {
         Name::via(self.clone(), name.into())
     }
 
-    /// Names a running actor: `register/2`.
+    /// Names a running actor: `register/2`. Naming an actor with a name it already holds
+    /// does nothing (OTP's `register/2` raises `badarg` there; this accepts it).
     ///
     /// # Errors
     ///
-    /// [`RegisterError::Taken`] if a live actor holds the name, [`RegisterError::NoProc`] if
-    /// the actor is dead.
+    /// [`RegisterError::Taken`] if another live actor holds the name,
+    /// [`RegisterError::NoProc`] if the actor is dead.
     pub fn register(&self, name: impl Into<LocalName>, pid: &Pid) -> Result<(), RegisterError> {
+        let name = name.into();
+        // Already this actor's: nothing to claim, and nothing more for the actor to record
+        // (each record is a name to release at exit).
+        if self
+            .names
+            .get(name.as_str())
+            .is_some_and(|holder| *holder == *pid)
+            && pid.is_alive()
+        {
+            return Ok(());
+        }
         self.name(name).register(pid)
     }
 

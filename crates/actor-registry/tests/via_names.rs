@@ -134,6 +134,13 @@ async fn an_actor_lists_only_the_local_names_it_still_holds() {
         assert!(names.unregister(key.as_str()));
     }
     assert_eq!(a.pid().info().names, vec![":kept".to_string()]);
+    // Naming it again with a name it holds records nothing more: one unregister lets it go.
+    for _ in 0..3 {
+        names.register("kept", &a.pid()).unwrap();
+    }
+    assert_eq!(a.pid().info().names, vec![":kept".to_string()]);
+    assert!(names.unregister("kept"));
+    assert!(a.pid().info().names.is_empty());
     assert_eq!(names, names.clone(), "clones are one registry");
     assert_ne!(names, LocalRegistry::new());
 }
