@@ -89,6 +89,19 @@ struct State {
 /// for and dropped; after that, twice as many as remained.
 const PRUNE_FIRST: usize = 8;
 
+impl State {
+    /// The names recorded, in order, copies included.
+    fn names(&self) -> Vec<Name> {
+        self.relations
+            .iter()
+            .filter_map(|r| match r {
+                Relation::Name(n) => Some(n.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
 impl Core {
     fn new(type_name: &'static str) -> Self {
         let id = ActorId::next();
@@ -235,7 +248,7 @@ impl Core {
     /// unregisters names all its life so keeps only about as many as it holds, at an amortised
     /// constant cost per registration.
     pub(crate) fn add_name(&self, name: Name) -> bool {
-        let names: Vec<Name> = {
+        let names = {
             let mut st = self.lock();
             if st.cleaned {
                 return false;
@@ -248,19 +261,12 @@ impl Core {
             if st.relations.len() < due {
                 return true;
             }
-            st.relations
-                .iter()
-                .filter_map(|r| match r {
-                    Relation::Name(n) => Some(n.clone()),
-                    _ => None,
-                })
-                .collect()
+            st.names()
         };
         // Asked outside the lock: a registry is user code, and may look at this actor.
-        let mut seen = HashSet::with_capacity(names.len());
+        let held = self.held(&names);
         let mut stale: HashMap<usize, usize> = HashMap::new();
-        for n in &names {
-            let held = seen.insert(n.addr()) && n.whereis().is_some_and(|p| p.id() == self.id);
+        for (n, held) in names.iter().zip(held) {
             if !held {
                 *stale.entry(n.addr()).or_default() += 1;
             }
@@ -350,25 +356,29 @@ impl Core {
             trap_exit: self.traps_exit(),
             names: Vec::new(),
         };
-        let names: Vec<Name> = st
-            .relations
-            .iter()
-            .filter_map(|r| match r {
-                Relation::Name(n) => Some(n.clone()),
-                _ => None,
-            })
-            .collect();
+        let names = st.names();
         drop(st);
         // Outside the lock (a registry is user code): only the names this actor still holds,
-        // not those unregistered by hand and not yet pruned, each once.
-        let mut seen = HashSet::with_capacity(names.len());
+        // not those unregistered by hand and not yet pruned.
+        let held = self.held(&names);
         info.names = names
             .iter()
-            .filter(|n| seen.insert(n.addr()))
-            .filter(|n| n.whereis().is_some_and(|p| p.id() == self.id))
-            .map(|n| format!("{n:?}"))
+            .zip(held)
+            .filter(|(_, held)| *held)
+            .map(|(n, _)| format!("{n:?}"))
             .collect();
         info
+    }
+
+    /// For each of `names`, whether it is one this actor holds: it still resolves to this
+    /// actor, and it is the first copy of its `Name`. Asks the registries: call it without
+    /// the lock.
+    fn held(&self, names: &[Name]) -> Vec<bool> {
+        let mut seen = HashSet::with_capacity(names.len());
+        names
+            .iter()
+            .map(|n| seen.insert(n.addr()) && n.whereis().is_some_and(|p| p.id() == self.id))
+            .collect()
     }
 }
 
