@@ -178,7 +178,7 @@ impl Pid {
     pub fn forget_name<R, K>(&self, registry: &R, key: &K)
     where
         R: NameRegistry<K> + PartialEq,
-        K: PartialEq + fmt::Debug + Send + Sync + 'static,
+        K: PartialEq + 'static,
     {
         self.inner
             .core()

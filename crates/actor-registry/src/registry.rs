@@ -324,6 +324,13 @@ where
     ) -> Result<(), RegistryError> {
         let me = self_pid().ok_or(RegistryError::NotInActor)?;
         let removed = self.inner.table.unregister_where(key, me.id(), matches);
+        // A via-name (unique registries only) that gave the caller this key is no longer
+        // its to release.
+        if removed.key_cleared && self.inner.keys == Keys::Unique {
+            if let Some(value) = removed.first {
+                crate::via::forget(self, &me, key, value);
+            }
+        }
         // R-REG-10: listeners hear of it when the caller has no entry left under the key.
         if removed.count > 0 && removed.key_cleared {
             self.notify(|| RegistryEvent::Unregister {

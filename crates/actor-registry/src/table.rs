@@ -48,8 +48,10 @@ pub(crate) enum Inserted {
 }
 
 /// What `unregister_where` did.
-pub(crate) struct Removed {
+pub(crate) struct Removed<V> {
     pub(crate) count: usize,
+    /// The first value removed, if any.
+    pub(crate) first: Option<V>,
     /// The actor has no entry left under this key.
     pub(crate) key_cleared: bool,
     /// The actor has no entry left in the registry.
@@ -176,14 +178,21 @@ where
         key: &K,
         pid: ActorId,
         remove: impl Fn(&V) -> bool,
-    ) -> Removed {
+    ) -> Removed<V> {
         let part = self.home(key, pid);
         let mut count = 0;
+        let mut first = None;
         let mut key_cleared = true;
         if let Some(mut slots) = part.by_key.get_mut(key) {
             if let Some(slot) = slots.get_mut(&pid) {
                 let before = slot.values.len();
-                slot.values.retain(|v| !remove(v));
+                slot.values.retain(|v| {
+                    let gone = remove(v);
+                    if gone && first.is_none() {
+                        first = Some(v.clone());
+                    }
+                    !gone
+                });
                 count = before - slot.values.len();
                 key_cleared = slot.values.is_empty();
                 if key_cleared {
@@ -197,6 +206,7 @@ where
         }
         Removed {
             count,
+            first,
             key_cleared,
             pid_cleared: !self.has_keys(pid),
         }

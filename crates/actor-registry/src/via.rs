@@ -1,6 +1,7 @@
 //! Via-names through a `Registry` (R-NAME-5, R-REG-8).
 
 use std::fmt;
+use std::sync::Arc;
 
 use actor_core::{Name, NameRegistry, Pid, RegisterError, self_pid};
 
@@ -12,6 +13,29 @@ use crate::registry::{Keys, Registry, RegistryKey, RegistryValue};
 struct Via<K: RegistryKey, V: RegistryValue> {
     registry: Registry<K, V>,
     value: V,
+}
+
+/// A via handle is its registry: the value it stores does not make another one.
+impl<K: RegistryKey, V: RegistryValue> PartialEq for Via<K, V> {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.registry.inner, &other.registry.inner)
+    }
+}
+
+/// `holder` lost `key` in `registry` by its own `unregister`: if a via-name had given it
+/// that key, the holder stops recording the name for release at exit. `value` is any value
+/// the key held (a via handle compares by its registry only).
+pub(crate) fn forget<K: RegistryKey, V: RegistryValue>(
+    registry: &Registry<K, V>,
+    holder: &Pid,
+    key: &K,
+    value: V,
+) {
+    let via = Via {
+        registry: registry.clone(),
+        value,
+    };
+    holder.forget_name(&via, key);
 }
 
 impl<K, V> NameRegistry<K> for Via<K, V>
@@ -99,5 +123,61 @@ where
             },
             key,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
+
+    use std::sync::Arc;
+
+    use actor_core::{Actor, Call, CallReply, Context, InitError};
+
+    use crate::Registry;
+
+    /// Drops its key in `reg` when asked: `Registry.unregister/2` from the holder itself.
+    struct Holder(Registry<u32, ()>);
+    struct Release(u32);
+
+    impl Actor for Holder {
+        type Args = Registry<u32, ()>;
+        async fn init(reg: Registry<u32, ()>, _: &mut Context<Self>) -> Result<Self, InitError> {
+            Ok(Holder(reg))
+        }
+    }
+
+    impl Call<Release> for Holder {
+        type Reply = ();
+        async fn handle_call(
+            &mut self,
+            Release(key): Release,
+            _: &mut Context<Self>,
+        ) -> CallReply<()> {
+            self.0.unregister(&key).unwrap();
+            CallReply::Reply(())
+        }
+    }
+
+    #[tokio::test]
+    async fn unregistering_a_via_key_lets_its_holder_forget_the_name() {
+        let reg = Registry::<u32, ()>::unique("forget")
+            .start_link()
+            .await
+            .unwrap();
+        let h = Holder::start(reg.clone()).name(reg.via(7)).await.unwrap();
+        // The handles: `reg`, the holder's own copy, the one the holder records in its name.
+        let handles = Arc::strong_count(&reg.inner);
+        assert_eq!(reg.whereis(&7), Some(h.pid()));
+        h.call(Release(7)).await.unwrap();
+        assert_eq!(reg.whereis(&7), None);
+        assert_eq!(
+            Arc::strong_count(&reg.inner),
+            handles - 1,
+            "the name is let go"
+        );
+        // A key it never held through a via-name changes nothing.
+        h.call(Release(8)).await.unwrap();
+        assert_eq!(Arc::strong_count(&reg.inner), handles - 1);
     }
 }
