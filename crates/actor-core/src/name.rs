@@ -168,6 +168,8 @@ impl Name {
     /// (say `LocalRegistry::unregister`) is dropped from that record the next time the actor
     /// is given a name and the record has doubled in size, so an actor whose names come and
     /// go keeps only about as many as it holds; [`Pid::info`] lists only those it holds.
+    /// Registering a name the actor already holds does nothing (OTP's `register/2` raises
+    /// `badarg` there).
     ///
     /// # Errors
     ///
@@ -180,6 +182,11 @@ impl Name {
     pub fn register(&self, pid: &Pid) -> Result<(), RegisterError> {
         if !pid.is_alive() {
             return Err(RegisterError::NoProc);
+        }
+        // Already this actor's: nothing to claim, and nothing more for the actor to record
+        // (each record is a name to release at exit), whatever the registry.
+        if self.whereis().is_some_and(|holder| holder == *pid) {
+            return Ok(());
         }
         self.claim(pid)?;
         if !pid.inner.core().add_name(self.clone()) {

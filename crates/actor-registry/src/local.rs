@@ -144,17 +144,6 @@ impl LocalRegistry {
     /// [`RegisterError::Taken`] if another live actor holds the name,
     /// [`RegisterError::NoProc`] if the actor is dead.
     pub fn register(&self, name: impl Into<LocalName>, pid: &Pid) -> Result<(), RegisterError> {
-        let name = name.into();
-        // Already this actor's: nothing to claim, and nothing more for the actor to record
-        // (each record is a name to release at exit).
-        if self
-            .names
-            .get(name.as_str())
-            .is_some_and(|holder| *holder == *pid)
-            && pid.is_alive()
-        {
-            return Ok(());
-        }
         self.name(name).register(pid)
     }
 

@@ -324,12 +324,10 @@ where
     ) -> Result<(), RegistryError> {
         let me = self_pid().ok_or(RegistryError::NotInActor)?;
         let removed = self.inner.table.unregister_where(key, me.id(), matches);
-        // A via-name (unique registries only) that gave the caller this key is no longer
-        // its to release.
-        if removed.key_cleared && self.inner.keys == Keys::Unique {
-            if let Some(value) = removed.first {
-                crate::via::forget(self, &me, key, value);
-            }
+        // A via-name (unique registries only: `value` is `None` in a duplicate one) that gave
+        // the caller this key is no longer its to release.
+        if let Some(value) = removed.value {
+            crate::via::forget(self, &me, key, value);
         }
         // R-REG-10: listeners hear of it when the caller has no entry left under the key.
         if removed.count > 0 && removed.key_cleared {

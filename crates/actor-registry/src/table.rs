@@ -50,8 +50,9 @@ pub(crate) enum Inserted {
 /// What `unregister_where` did.
 pub(crate) struct Removed<V> {
     pub(crate) count: usize,
-    /// The first value removed, if any.
-    pub(crate) first: Option<V>,
+    /// In a unique table (an actor has at most one value under a key), the value removed;
+    /// always `None` in a duplicate one, whose values nobody needs back.
+    pub(crate) value: Option<V>,
     /// The actor has no entry left under this key.
     pub(crate) key_cleared: bool,
     /// The actor has no entry left in the registry.
@@ -181,15 +182,16 @@ where
     ) -> Removed<V> {
         let part = self.home(key, pid);
         let mut count = 0;
-        let mut first = None;
+        let mut value = None;
+        let keep = self.keys == Keys::Unique;
         let mut key_cleared = true;
         if let Some(mut slots) = part.by_key.get_mut(key) {
             if let Some(slot) = slots.get_mut(&pid) {
                 let before = slot.values.len();
                 slot.values.retain(|v| {
                     let gone = remove(v);
-                    if gone && first.is_none() {
-                        first = Some(v.clone());
+                    if gone && keep {
+                        value = Some(v.clone());
                     }
                     !gone
                 });
@@ -206,7 +208,7 @@ where
         }
         Removed {
             count,
-            first,
+            value,
             key_cleared,
             pid_cleared: !self.has_keys(pid),
         }
