@@ -590,6 +590,12 @@ where
     }
 
     fn flush(&mut self) {
+        // Only a held reply goes now. A sender kept unanswered (the call that stopped the
+        // actor) stays until the envelope is dropped, once the exit is complete: taken out
+        // here, it would be dropped here, and its caller woken before the exit.
+        if !matches!(self.0, CallState::Held(_)) {
+            return;
+        }
         if let CallState::Held(held) = std::mem::replace(&mut self.0, CallState::Nothing) {
             let (reply, tx) = *held;
             // A reply to a caller that gave up is dropped silently (R-GS-8).

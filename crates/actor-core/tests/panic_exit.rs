@@ -159,6 +159,66 @@ async fn the_caller_of_a_crashing_call_is_woken_once_with_the_exit_complete() {
     assert!(!s.pid().is_alive());
 }
 
+/// A waker that notes, each time it is woken, where the actor it watches is in its life.
+struct StatusAtWake {
+    pid: actor_core::Pid,
+    seen: std::sync::Mutex<Vec<actor_core::Status>>,
+}
+
+impl std::task::Wake for StatusAtWake {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        self.seen.lock().unwrap().push(self.pid.status());
+    }
+}
+
+/// Panics in its call handler; the default `terminate`.
+struct Brittle;
+
+impl Actor for Brittle {
+    type Args = ();
+    async fn init(_: (), _: &mut Context<Self>) -> Result<Self, InitError> {
+        Ok(Brittle)
+    }
+}
+
+impl Call<Go> for Brittle {
+    type Reply = ();
+    async fn handle_call(&mut self, _: Go, _: &mut Context<Self>) -> CallReply<()> {
+        panic!("call exploded")
+    }
+}
+
+#[tokio::test]
+async fn the_caller_of_a_crashing_call_is_woken_only_when_the_actor_is_dead() {
+    // The actor's exit runs in one poll of its task, so only the waker can tell when, within
+    // it, the caller was woken: the sender of the crashing call must be let go after the
+    // exit is complete (status `Dead`), not while `terminate` is ending (`Terminating`).
+    let b = Brittle::start(()).await.unwrap();
+    let recorder = std::sync::Arc::new(StatusAtWake {
+        pid: b.pid(),
+        seen: std::sync::Mutex::new(Vec::new()),
+    });
+    let waker = std::task::Waker::from(recorder.clone());
+    let mut call = Box::pin(b.call(Go));
+    let mut cx = std::task::Context::from_waker(&waker);
+    assert!(call.as_mut().poll(&mut cx).is_pending(), "the call is sent");
+    assert_eq!(b.pid().exited().await, panic_reason("call exploded"));
+    assert_eq!(
+        *recorder.seen.lock().unwrap(),
+        [actor_core::Status::Dead],
+        "woken once, with the exit complete"
+    );
+    match call.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(Err(CallError::Exit(r))) => {
+            assert_eq!(r, panic_reason("call exploded"))
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
 #[tokio::test]
 async fn a_panic_in_handle_call_runs_terminate_and_the_caller_gets_the_reason() {
     let (tx, mut terminated) = mpsc::unbounded_channel();
