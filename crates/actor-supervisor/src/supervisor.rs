@@ -310,6 +310,12 @@ impl Supervisor {
             return Flow::Stop(ExitReason::Shutdown);
         }
         tracing::warn!(supervisor = %ctx.pid(), child = %id, restarts_in_window = self.intensity.in_window(), "restarting child");
+        if self.flags.strategy == Strategy::OneForOne {
+            // The planner's answer for one_for_one is always "start the failed child, touch
+            // no other": taken directly, the restart builds no plan.
+            self.start_again(idx, ctx).await;
+            return Flow::Ok;
+        }
         let plan = strategy::plan(self.flags.strategy, &self.views(), idx);
         for &i in &plan.terminate {
             self.stop_at(i, ctx).await;
@@ -329,20 +335,31 @@ impl Supervisor {
             let Some(i) = self.index_of(&sid) else {
                 continue;
             };
-            match self.children[i].spec.start(&ExtraArgs::default()).await {
-                Ok(Some(pid)) => self.children[i].state = ChildPid::Running(pid),
-                Ok(None) => self.children[i].state = ChildPid::Undefined,
-                Err(e) => {
-                    // R-RST-4: show it restarting and retry through the mailbox, so the
-                    // supervisor keeps answering between attempts.
-                    tracing::warn!(supervisor = %ctx.pid(), child = %sid, error = %e, "restart failed; will retry");
-                    self.children[i].state = ChildPid::Restarting;
-                    ctx.myself().cast(Retry(sid));
-                    return Flow::Ok;
-                }
+            if !self.start_again(i, ctx).await {
+                return Flow::Ok;
             }
         }
         Flow::Ok
+    }
+
+    /// Starts the child at `i` again. A failed start leaves it `Restarting`, with a retry
+    /// queued through the mailbox (R-RST-4), and returns `false`: the rest of a plan waits
+    /// for the retry.
+    async fn start_again(&mut self, i: usize, ctx: &mut Context<Self>) -> bool {
+        match self.children[i].spec.start(&ExtraArgs::default()).await {
+            Ok(Some(pid)) => self.children[i].state = ChildPid::Running(pid),
+            Ok(None) => self.children[i].state = ChildPid::Undefined,
+            Err(e) => {
+                // R-RST-4: show it restarting and retry through the mailbox, so the
+                // supervisor keeps answering between attempts.
+                let sid = self.children[i].spec.id().clone();
+                tracing::warn!(supervisor = %ctx.pid(), child = %sid, error = %e, "restart failed; will retry");
+                self.children[i].state = ChildPid::Restarting;
+                ctx.myself().cast(Retry(sid));
+                return false;
+            }
+        }
+        true
     }
 
     /// R-AUTO-2/3: a significant child exited by itself and is not restarted.
