@@ -163,6 +163,10 @@ impl<A: Actor> ActorRef<A> {
             // handler dropped a deferred reply. Like OTP's monitor, wait for the exit until
             // the deadline.
             Ok(Err(_)) => {
+                // The common case: the sender went with the exit already complete.
+                if let Some(reason) = core.final_reason() {
+                    return Err(CallError::Exit(reason));
+                }
                 let exited = match deadline {
                     Some(deadline) => crate::call_timer::timeout_at(deadline, core.wait_exit())
                         .await
