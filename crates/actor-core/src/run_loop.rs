@@ -21,9 +21,9 @@ use crate::error::{RegisterError, StartError};
 use crate::exit::ExitReason;
 use crate::handler::Flow;
 use crate::mailbox::{Envelope, Handler, MailboxRx, handler_future};
-use crate::name::Name;
 use crate::pid::Pid;
 use crate::signal;
+use crate::spawn::Names;
 
 /// Polls `fut` (a callback) inside the actor's span, turning a panic into its exit reason.
 async fn catch<F: Future>(core: &Core, fut: F) -> Result<F::Output, ExitReason> {
@@ -71,7 +71,7 @@ pub(crate) fn start<A: Actor>(
     cell: Arc<ActorCell<A>>,
     args: A::Args,
     parent: Option<Pid>,
-    names: Vec<Name>,
+    names: Names,
     ack: oneshot::Sender<Result<(), StartError>>,
 ) -> Starting<A> {
     // An `async` block, not an `async fn`, which would hold its arguments twice (see `run`).
@@ -80,7 +80,7 @@ pub(crate) fn start<A: Actor>(
         let core = &cell.core;
 
         // R-NAME-2b: the new actor registers itself; a clash means it exits normal, no init.
-        for name in names {
+        for name in names.as_slice() {
             if let Err(e) = name.claim(&pid) {
                 let err = match e {
                     RegisterError::Taken(holder) => StartError::AlreadyStarted(holder),

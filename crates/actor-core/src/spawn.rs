@@ -51,9 +51,40 @@ use crate::system;
 pub struct Start<A: Actor> {
     args: A::Args,
     link: bool,
-    names: Vec<Name>,
+    names: Names,
     timeout: Option<Duration>,
     mailbox: Mailbox,
+}
+
+/// The names a start registers: almost always none or one, so kept without a `Vec` (an
+/// allocation per start) for those.
+#[derive(Debug, Default)]
+pub(crate) enum Names {
+    #[default]
+    None,
+    One(Name),
+    Many(Vec<Name>),
+}
+
+impl Names {
+    fn push(&mut self, name: Name) {
+        *self = match std::mem::take(self) {
+            Names::None => Names::One(name),
+            Names::One(first) => Names::Many(vec![first, name]),
+            Names::Many(mut names) => {
+                names.push(name);
+                Names::Many(names)
+            }
+        };
+    }
+
+    pub(crate) fn as_slice(&self) -> &[Name] {
+        match self {
+            Names::None => &[],
+            Names::One(name) => std::slice::from_ref(name),
+            Names::Many(names) => names,
+        }
+    }
 }
 
 impl<A: Actor> Start<A> {
@@ -61,7 +92,7 @@ impl<A: Actor> Start<A> {
         Self {
             args,
             link,
-            names: Vec::new(),
+            names: Names::None,
             timeout: None,
             mailbox: Mailbox::Unbounded,
         }
@@ -103,7 +134,7 @@ impl<A: Actor> Start<A> {
         async move {
             let handle = Handle::try_current().map_err(|_| StartError::NoRuntime)?;
             // R-NAME-2a: a name that resolves means nothing is spawned.
-            for name in &self.names {
+            for name in self.names.as_slice() {
                 if let Some(holder) = name.whereis() {
                     return Err(StartError::AlreadyStarted(holder));
                 }
@@ -164,7 +195,7 @@ impl<A: Actor> fmt::Debug for Start<A> {
         f.debug_struct("Start")
             .field("actor", &std::any::type_name::<A>())
             .field("link", &self.link)
-            .field("names", &self.names)
+            .field("names", &self.names.as_slice())
             .field("timeout", &self.timeout)
             .field("mailbox", &self.mailbox)
             .finish_non_exhaustive()
