@@ -194,6 +194,43 @@ async fn a_taken_name_starts_nothing() {
 }
 
 #[tokio::test]
+async fn a_start_registers_every_name_it_is_given_and_a_clash_on_any_starts_nothing() {
+    let names = TestNames::default();
+    let [a, b, c] = ["a", "b", "c"].map(|key| Name::via(names.clone(), key.to_string()));
+    let first = Picky::start((Plan::Ok, counter()))
+        .name(a.clone())
+        .name(b.clone())
+        .name(c.clone())
+        .await
+        .unwrap();
+    for name in [&a, &b, &c] {
+        assert_eq!(name.whereis(), Some(first.pid()), "{name:?}");
+    }
+    assert_eq!(first.info().names.len(), 3);
+
+    // A name already held, even after a free one: nothing is spawned (R-NAME-2a), and the
+    // free name stays free.
+    let d = Name::via(names.clone(), "d".to_string());
+    let inits = counter();
+    match Picky::start((Plan::Ok, inits.clone()))
+        .name(d.clone())
+        .name(c.clone())
+        .await
+    {
+        Err(StartError::AlreadyStarted(holder)) => assert_eq!(holder, first.pid()),
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(inits.load(Ordering::SeqCst), 0, "init must not run");
+    assert_eq!(d.whereis(), None);
+
+    first.pid().kill();
+    first.pid().exited().await;
+    for name in [&a, &b, &c] {
+        assert_eq!(name.whereis(), None, "{name:?} released at exit");
+    }
+}
+
+#[tokio::test]
 async fn a_failed_init_releases_the_name_before_start_returns() {
     let names = TestNames::default();
     let name = Name::via(names.clone(), "flaky".to_string());
