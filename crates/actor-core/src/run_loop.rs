@@ -38,7 +38,9 @@ async fn catch<F: Future>(core: &Core, fut: F) -> Result<F::Output, ExitReason> 
 ///
 /// Never inlined: the function that catches a panic is the one the unwinder searches twice,
 /// through its whole table of call sites. Kept small, a crash costs 6,000 fewer instructions
-/// than with the catch inside the (large) loop, for 20 more per message.
+/// than with the catch inside the (large) loop, for 20 more per message. A call handler's
+/// panic is caught one frame closer still, in the future that maps its reply
+/// (`mailbox::CallFuture`), and reaches this catch as a `Flow::Stop`.
 #[inline(never)]
 fn poll_caught<F: Future + ?Sized>(
     core: &Core,

@@ -219,6 +219,47 @@ async fn the_caller_of_a_crashing_call_is_woken_only_when_the_actor_is_dead() {
     }
 }
 
+/// Its call handler waits once, then panics: the panic comes from a later poll.
+struct Late;
+struct Later;
+
+impl Actor for Late {
+    type Args = ();
+    async fn init(_: (), _: &mut Context<Self>) -> Result<Self, InitError> {
+        Ok(Late)
+    }
+}
+
+impl Call<Later> for Late {
+    type Reply = u32;
+    async fn handle_call(&mut self, _: Later, _: &mut Context<Self>) -> CallReply<u32> {
+        tokio::task::yield_now().await;
+        panic!("exploded after a wait")
+    }
+}
+
+impl Call<Go> for Late {
+    type Reply = u32;
+    async fn handle_call(&mut self, _: Go, _: &mut Context<Self>) -> CallReply<u32> {
+        CallReply::Reply(7)
+    }
+}
+
+#[tokio::test]
+async fn a_call_handler_that_panics_after_waiting_stops_the_actor_with_the_panic() {
+    let l = Late::start(()).await.unwrap();
+    assert_eq!(l.call(Go).await.unwrap(), 7);
+    match l.call(Later).await {
+        Err(CallError::Exit(r)) => assert_eq!(r, panic_reason("exploded after a wait")),
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(
+        l.pid().exited().await,
+        panic_reason("exploded after a wait")
+    );
+    assert!(matches!(l.call(Go).await, Err(CallError::NoProc(Go))));
+}
+
 #[tokio::test]
 async fn a_panic_in_handle_call_runs_terminate_and_the_caller_gets_the_reason() {
     let (tx, mut terminated) = mpsc::unbounded_channel();
