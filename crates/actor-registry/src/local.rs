@@ -172,10 +172,17 @@ impl LocalRegistry {
     /// [`LookupError::NotFound`], or [`LookupError::WrongType`] naming both types.
     pub fn whereis_ref<A: Actor>(&self, name: impl AsRef<str>) -> Result<ActorRef<A>, LookupError> {
         let name = name.as_ref();
-        let pid = self
-            .lookup(name)
-            .ok_or_else(|| LookupError::NotFound(LocalName::from(name)))?;
-        Ok(pid.downcast::<A>()?)
+        // Typed straight from the table's entry (its read guard held for the downcast only):
+        // one count taken on the actor, not a pid's taken and given back as well.
+        let found = self
+            .names
+            .get(name)
+            .filter(|e| e.value().is_alive())
+            .map(|e| e.value().downcast::<A>());
+        match found {
+            Some(typed) => Ok(typed?),
+            None => Err(LookupError::NotFound(LocalName::from(name))),
+        }
     }
 
     /// The live holder of `name`, found by its text: a lookup needs no [`LocalName`].
