@@ -174,29 +174,13 @@ impl std::task::Wake for StatusAtWake {
     }
 }
 
-/// Panics in its call handler; the default `terminate`.
-struct Brittle;
-
-impl Actor for Brittle {
-    type Args = ();
-    async fn init(_: (), _: &mut Context<Self>) -> Result<Self, InitError> {
-        Ok(Brittle)
-    }
-}
-
-impl Call<Go> for Brittle {
-    type Reply = ();
-    async fn handle_call(&mut self, _: Go, _: &mut Context<Self>) -> CallReply<()> {
-        panic!("call exploded")
-    }
-}
-
 #[tokio::test]
 async fn the_caller_of_a_crashing_call_is_woken_only_when_the_actor_is_dead() {
     // The actor's exit runs in one poll of its task, so only the waker can tell when, within
     // it, the caller was woken: the sender of the crashing call must be let go after the
     // exit is complete (status `Dead`), not while `terminate` is ending (`Terminating`).
-    let b = Brittle::start(()).await.unwrap();
+    let (tx, _terminated) = mpsc::unbounded_channel();
+    let b = Fragile::start((Spot::Call, tx)).await.unwrap();
     let recorder = std::sync::Arc::new(StatusAtWake {
         pid: b.pid(),
         seen: std::sync::Mutex::new(Vec::new()),
