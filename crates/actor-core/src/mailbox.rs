@@ -534,8 +534,8 @@ impl<F: Future<Output = CallReply<R>>, M, R> Future for CallFuture<'_, F, M, R> 
         // The handler is polled under a catch of its own, so a panicking call handler unwinds
         // to this frame, not through it to the loop's catch: one frame fewer for both passes
         // of the unwinder, 2,800 of a crash-restart cycle's 51,000 instructions (callgrind,
-        // `docs/benchmarks.md`). The panic ends
-        // the same way: no reply, and the actor stops with the panic as its reason.
+        // `docs/benchmarks.md`). The panic ends the same way: no reply, and the actor stops
+        // with the panic as its reason.
         let reply = match catch_unwind(AssertUnwindSafe(|| this.inner.as_mut().poll(cx))) {
             Ok(Poll::Ready(reply)) => reply,
             Ok(Poll::Pending) => return Poll::Pending,
