@@ -172,14 +172,9 @@ impl LocalRegistry {
     /// [`LookupError::NotFound`], or [`LookupError::WrongType`] naming both types.
     pub fn whereis_ref<A: Actor>(&self, name: impl AsRef<str>) -> Result<ActorRef<A>, LookupError> {
         let name = name.as_ref();
-        // Typed straight from the table's entry (its read guard held for the downcast only):
-        // one count taken on the actor, not a pid's taken and given back as well.
-        let found = self
-            .names
-            .get(name)
-            .filter(|e| e.value().is_alive())
-            .map(|e| e.value().downcast::<A>());
-        match found {
+        // Typed straight from the table's entry: one count taken on the actor, not a pid's
+        // taken and given back as well.
+        match self.lookup_with(name, Pid::downcast::<A>) {
             Some(typed) => Ok(typed?),
             None => Err(LookupError::NotFound(LocalName::from(name))),
         }
@@ -187,10 +182,16 @@ impl LocalRegistry {
 
     /// The live holder of `name`, found by its text: a lookup needs no [`LocalName`].
     fn lookup(&self, name: &str) -> Option<Pid> {
+        self.lookup_with(name, Pid::clone)
+    }
+
+    /// `with` applied to the live holder of `name`, inside the table's read guard (held for
+    /// `with` only, which must not touch the table).
+    fn lookup_with<T>(&self, name: &str, with: impl FnOnce(&Pid) -> T) -> Option<T> {
         self.names
             .get(name)
-            .map(|e| e.value().clone())
-            .filter(Pid::is_alive)
+            .filter(|e| e.value().is_alive())
+            .map(|e| with(e.value()))
     }
 
     /// Every name held by a live actor: `registered/0`.
