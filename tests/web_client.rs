@@ -95,7 +95,7 @@ async fn an_unreachable_game_is_a_typed_start_error() {
     let t = tab("t").await;
     let err = client.connect(1, 1, addr, t).await.unwrap_err();
     assert!(
-        matches!(err, actor_supervisor::ChildError::StartFailed(_)),
+        matches!(err, actor_supervisor::ChildError::StartFailed { .. }),
         "{err:?}"
     );
     assert!(client.session(1, 1).is_none());

@@ -141,14 +141,14 @@ impl<A: Actor> Deliver<A> for SystemEnvelope {
                     // R-GS-17: a trapping server terminates when its parent exits.
                     handler_future(std::future::ready(Flow::Stop(exit.reason)))
                 } else {
-                    handler_future(actor.handle_exit(exit, ctx))
+                    caught_handler(|| actor.handle_exit(exit, ctx))
                 }
             }
             SystemEnvelope::Down(down) => {
                 // A DOWN for a monitor removed by demonitor is flushed here.
                 let held = ctx.monitors.as_mut().and_then(|m| m.remove(&down.monitor));
                 if held.is_some() {
-                    handler_future(actor.handle_down(down, ctx))
+                    caught_handler(|| actor.handle_down(down, ctx))
                 } else {
                     handler_future(std::future::ready(Flow::Ok))
                 }
@@ -217,6 +217,18 @@ where
     // `SmallBox` is `!Unpin` when its content is, and polls it only through `Pin`, so an
     // inline future is never moved once polled.
     smallbox::smallbox!(fut)
+}
+
+/// Builds a handler's future with `build` (user code) under a catch: a panic before any
+/// future exists ends the actor as one while the future runs does.
+pub(crate) fn caught_handler<'a, F>(build: impl FnOnce() -> F) -> HandlerFuture<'a>
+where
+    F: Future<Output = Flow> + Send + 'a,
+{
+    match crate::harness::call_caught(build) {
+        Ok(fut) => handler_future(fut),
+        Err(panic) => handler_future(std::future::ready(Flow::Stop(panic))),
+    }
 }
 
 /// A continuation erased over its type: knows which handler of `A` to run.
@@ -421,7 +433,7 @@ pub(crate) struct ContinueEnvelope<C>(pub(crate) C);
 impl<A: Cast<M>, M: Send + 'static> Deliver<A> for CastEnvelope<M> {
     fn deliver<'a>(&'a mut self, actor: &'a mut A, ctx: &'a mut Context<A>) -> HandlerFuture<'a> {
         match self.0.take() {
-            Some(msg) => handler_future(actor.handle_cast(msg, ctx)),
+            Some(msg) => caught_handler(|| actor.handle_cast(msg, ctx)),
             // Unreachable: an envelope is delivered once. Nothing to run.
             None => handler_future(std::future::ready(Flow::Ok)),
         }
@@ -435,7 +447,7 @@ impl<A: Cast<M>, M: Send + 'static> Deliver<A> for CastEnvelope<M> {
 impl<A: Info<M>, M: Send + 'static> Deliver<A> for InfoEnvelope<M> {
     fn deliver<'a>(&'a mut self, actor: &'a mut A, ctx: &'a mut Context<A>) -> HandlerFuture<'a> {
         match self.0.take() {
-            Some(msg) => handler_future(actor.handle_info(msg, ctx)),
+            Some(msg) => caught_handler(|| actor.handle_info(msg, ctx)),
             // Unreachable: an envelope is delivered once. Nothing to run.
             None => handler_future(std::future::ready(Flow::Ok)),
         }
@@ -567,10 +579,14 @@ where
             return handler_future(std::future::ready(Flow::Ok));
         };
         ctx.reply = Some(reply_sender(tx));
-        handler_future(CallFuture {
-            inner: actor.handle_call(msg, ctx),
-            done: &mut self.0,
-        })
+        match crate::harness::call_caught(|| actor.handle_call(msg, ctx)) {
+            Ok(inner) => handler_future(CallFuture {
+                inner,
+                done: &mut self.0,
+            }),
+            // No reply: the caller is told the exit, as when the handler panics later.
+            Err(panic) => handler_future(std::future::ready(Flow::Stop(panic))),
+        }
     }
 
     fn finish(&mut self, ctx: &mut Context<A>, stopping: bool) -> bool {

@@ -20,15 +20,44 @@ use crate::context::Context;
 use crate::error::{RegisterError, StartError};
 use crate::exit::ExitReason;
 use crate::handler::Flow;
-use crate::mailbox::{Envelope, Handler, MailboxRx, handler_future};
+use crate::harness::{CatchPanic, call_caught, catch_panic};
+use crate::mailbox::{Envelope, Handler, MailboxRx, caught_handler};
 use crate::pid::Pid;
 use crate::signal;
 use crate::spawn::Names;
 
-/// Polls `fut` (a callback) inside the actor's span, turning a panic into its exit reason.
-async fn catch<F: Future>(core: &Core, fut: F) -> Result<F::Output, ExitReason> {
-    let mut fut = pin!(fut);
-    poll_fn(move |cx| poll_caught(core, fut.as_mut(), cx)).await
+/// Builds a callback's future with `build` and polls it inside the actor's span, turning a
+/// panic in either into its exit reason. A future of its own type, not an `async` block,
+/// which would hold `build` and the future it builds side by side.
+fn catch<F: Future>(core: &Core, build: impl FnOnce() -> F) -> InSpan<'_, CatchPanic<F>> {
+    let span = core.span();
+    let caught = {
+        let _entered = span.map(tracing::Span::enter);
+        catch_panic(build)
+    };
+    InSpan {
+        span,
+        inner: caught,
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// Polls `inner` inside `span`.
+    struct InSpan<'a, F> {
+        span: Option<&'a tracing::Span>,
+        #[pin]
+        inner: F,
+    }
+}
+
+impl<F: Future> Future for InSpan<'_, F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let _entered = this.span.map(tracing::Span::enter);
+        this.inner.poll(cx)
+    }
 }
 
 /// One poll of a callback inside the actor's span, a panic turned into its exit reason. The
@@ -100,7 +129,8 @@ pub(crate) fn start<A: Actor>(
         }
 
         let mut ctx = Context::new(ActorRef { cell: cell.clone() }, parent.clone());
-        let (exit_reason, err) = match catch(core, A::init(args, &mut ctx)).await {
+        let init_ctx = &mut ctx;
+        let (exit_reason, err) = match catch(core, move || A::init(args, init_ctx)).await {
             Ok(Ok(actor)) => {
                 core.set_running();
                 tracing::debug!("actor started");
@@ -135,6 +165,10 @@ pub(crate) fn run<A: Actor>(
     guard: ExitGuard,
 ) -> impl Future<Output = ()> + Send {
     async move {
+        // When the task is aborted (a kill), the future is dropped: its locals, `actor` among
+        // them, before its captured arguments, `guard` among them, so the state is dropped
+        // before the guard's cleanup makes the exit observable, as on the paths below. A
+        // panic in the state's `Drop` there is caught by tokio, which drops the task.
         let Some((mut actor, mut ctx)) = starting.await else {
             // Start failed and was fully cleaned up; dropping the guard does nothing more.
             drop(guard);
@@ -170,9 +204,11 @@ pub(crate) fn run<A: Actor>(
             // polled there: moving it into a future of its own (as `catch` does) cost two copies
             // of the slot per message.
             let outcome = {
+                // Each handler's future is built under a catch too (`caught_handler`): user
+                // code may panic before it returns a future.
                 let mut handler = pin!(match next {
-                    Next::Continue(cont) => handler_future(cont.handle(&mut actor, &mut ctx)),
-                    Next::Timeout => handler_future(actor.handle_timeout(&mut ctx)),
+                    Next::Continue(cont) => caught_handler(|| cont.handle(&mut actor, &mut ctx)),
+                    Next::Timeout => caught_handler(|| actor.handle_timeout(&mut ctx)),
                     // The envelope stays in `held`, where a call's handler leaves its result.
                     Next::Envelope(env) => held.insert(env).deliver(&mut actor, &mut ctx),
                 });
@@ -213,12 +249,21 @@ pub(crate) fn run<A: Actor>(
         // R-GS-7/9/16/17: terminate, then a held reply, then exit.
         let core = &rx.cell.core;
         core.set_terminating();
-        let reason = match catch(&rx.cell.core, Box::pin(actor.terminate(&reason, &mut ctx))).await
-        {
+        let term_ctx = &mut ctx;
+        let reason = match catch(core, || Box::pin(actor.terminate(&reason, term_ctx))).await {
             Ok(()) => reason,
             // R-GS-18: a panicking terminate replaces the reason.
             Err(panic) => panic,
         };
+        // The state goes before the exit is recorded and announced: what it owns (a
+        // listening socket, a file lock) is released before a waiter, a linked or monitoring
+        // actor or a supervisor restarting it can see the exit. A panic in its `Drop` replaces
+        // the reason, as one in `terminate` does.
+        let reason = match call_caught(move || drop(actor)) {
+            Ok(()) => reason,
+            Err(panic) => panic,
+        };
+        drop(ctx);
         if let Some(held) = held.as_mut() {
             held.flush();
         }

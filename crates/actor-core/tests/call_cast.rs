@@ -245,18 +245,22 @@ async fn call_to_a_dead_actor_is_noproc_and_hands_the_message_back() {
     }
 }
 
-/// Its state's drop waits for the test: it runs after the exit is complete and before the
-/// task lets go of its mailbox, which holds that window open.
+/// Its state's drop tells the test it has begun, then waits for the test: it runs after
+/// `terminate` and before the exit is recorded, which holds that window open.
 struct Lingering {
+    dropping: std::sync::mpsc::Sender<()>,
     release: std::sync::mpsc::Receiver<()>,
 }
 #[derive(Debug)]
 struct Knock;
 
 impl Actor for Lingering {
-    type Args = std::sync::mpsc::Receiver<()>;
-    async fn init(release: Self::Args, _: &mut Context<Self>) -> Result<Self, InitError> {
-        Ok(Lingering { release })
+    type Args = (std::sync::mpsc::Sender<()>, std::sync::mpsc::Receiver<()>);
+    async fn init(
+        (dropping, release): Self::Args,
+        _: &mut Context<Self>,
+    ) -> Result<Self, InitError> {
+        Ok(Lingering { dropping, release })
     }
 }
 
@@ -269,20 +273,44 @@ impl Call<Knock> for Lingering {
 
 impl Drop for Lingering {
     fn drop(&mut self) {
+        let _ = self.dropping.send(());
         // Bounded, so a regression fails the test instead of hanging it.
         let _ = self.release.recv_timeout(Duration::from_secs(5));
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn once_an_exit_is_seen_a_call_is_noproc_even_while_the_task_unwinds() {
-    let (release, rx) = std::sync::mpsc::channel();
-    let a = Lingering::start(rx).await.unwrap();
-    a.stop(ExitReason::Normal).await.unwrap();
-    // The exit is complete; the actor's task is still dropping its state.
-    let result = a.call(Knock).await;
+async fn a_call_while_the_state_drops_gets_the_exit_and_one_after_it_noproc() {
+    let (dropping_tx, dropping) = std::sync::mpsc::channel();
+    let (release, release_rx) = std::sync::mpsc::channel();
+    let a = Lingering::start((dropping_tx, release_rx)).await.unwrap();
+    let stopper = {
+        let a = a.clone();
+        tokio::spawn(async move { a.stop(ExitReason::Normal).await })
+    };
+    // The state is being dropped: the exit is not recorded yet, so a call is still queued,
+    // and is answered with the exit once it is.
+    tokio::task::spawn_blocking(move || dropping.recv_timeout(Duration::from_secs(5)))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(a.is_alive());
+    let caller = {
+        let a = a.clone();
+        tokio::spawn(async move { a.call(Knock).await })
+    };
+    // The call is queued (or already refused) before the state is let go.
+    while a.mailbox_len() == 0 && !caller.is_finished() {
+        tokio::task::yield_now().await;
+    }
     release.send(()).unwrap();
-    match result {
+    match caller.await.unwrap() {
+        Err(CallError::Exit(ExitReason::Normal)) => {}
+        other => panic!("a call queued while the state drops must get the exit, got {other:?}"),
+    }
+    stopper.await.unwrap().unwrap();
+    // The exit is complete: a call is refused at once.
+    match a.call(Knock).await {
         Err(CallError::NoProc(Knock)) => {}
         other => panic!("a call after the exit must be NoProc, got {other:?}"),
     }

@@ -186,7 +186,10 @@ impl DynamicSupervisor {
             // R-DYN-2 / R-SOFO-1: ignore stores nothing, whatever the restart type.
             Ok(None) => Ok(None),
             Err(StartError::AlreadyStarted(pid)) => Err(ChildError::AlreadyStarted(pid)),
-            Err(e) => Err(ChildError::StartFailed(e)),
+            Err(reason) => Err(ChildError::StartFailed {
+                id: spec.id().clone(),
+                reason,
+            }),
         }
     }
 

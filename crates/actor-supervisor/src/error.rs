@@ -125,9 +125,17 @@ pub enum ChildError {
     /// The spec is invalid.
     #[error("invalid child spec: {0}")]
     InvalidSpec(#[from] SpecError),
-    /// The child's start failed (`{error, Reason}`).
-    #[error("child failed to start: {0}")]
-    StartFailed(StartError),
+    /// The child's start failed (`{error, Reason}`): its start function returned an error,
+    /// its `init` failed, or the start function panicked
+    /// (`StartError::Failed(ExitReason::Panic(..))`).
+    #[error("child `{id}` failed to start: {reason}")]
+    StartFailed {
+        /// The child's id.
+        id: ChildId,
+        /// Why it failed.
+        #[source]
+        reason: StartError,
+    },
     /// The supervisor is not running (`noproc`).
     #[error("supervisor not running")]
     NoProc,

@@ -406,8 +406,20 @@ impl ChildSpec {
         Ok(())
     }
 
-    pub(crate) fn start(&self, extra: &ExtraArgs) -> StartFuture {
-        (self.start)(extra)
+    /// Runs the start function. A panic in it, while it builds its future or while that
+    /// future runs, is caught and returned as `StartError::Failed(ExitReason::Panic(..))`, as
+    /// OTP's supervisor catches an exception in a start function and takes it as
+    /// `{error, Reason}`: the supervisor and its other children carry on.
+    pub(crate) fn start(
+        &self,
+        extra: &ExtraArgs,
+    ) -> impl Future<Output = Result<Option<Pid>, StartError>> + Send + 'static {
+        let caught = actor_core::catch_panic(|| (self.start)(extra));
+        async move {
+            caught
+                .await
+                .unwrap_or_else(|panic| Err(StartError::Failed(panic)))
+        }
     }
 }
 

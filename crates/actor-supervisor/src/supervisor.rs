@@ -408,7 +408,10 @@ impl Supervisor {
                 Ok(None)
             }
             Err(StartError::AlreadyStarted(pid)) => Err(ChildError::AlreadyStarted(pid)),
-            Err(e) => Err(ChildError::StartFailed(e)),
+            Err(reason) => Err(ChildError::StartFailed {
+                id: spec.id().clone(),
+                reason,
+            }),
         }
     }
 
@@ -439,7 +442,10 @@ impl Supervisor {
             }
             Ok(None) => Ok(None),
             Err(StartError::AlreadyStarted(pid)) => Err(ChildError::AlreadyStarted(pid)),
-            Err(e) => Err(ChildError::StartFailed(e)),
+            Err(reason) => Err(ChildError::StartFailed {
+                id: id.clone(),
+                reason,
+            }),
         }
     }
 

@@ -133,7 +133,7 @@ async fn start_child_results() {
     bad.fail_starts.store(1, Ordering::SeqCst);
     assert!(matches!(
         sup.start_child(ChildSpec::worker::<W>("bad", bad)).await,
-        Err(ChildError::StartFailed(_))
+        Err(ChildError::StartFailed { .. })
     ));
     // A failed start stores nothing.
     assert!(matches!(

@@ -73,7 +73,7 @@ async fn start_child_validation_ignore_and_errors() {
     bad.fail_starts.store(1, Ordering::SeqCst);
     assert!(matches!(
         sup.start_child(ChildSpec::worker::<W>("bad", bad)).await,
-        Err(ChildError::StartFailed(_))
+        Err(ChildError::StartFailed { .. })
     ));
 }
 
@@ -230,7 +230,10 @@ async fn a_spec_without_the_extra_arguments_it_needs_fails_to_start() {
     let spec = ChildSpec::with_extra("conn", |_: String| async { Ok(None) });
     assert!(matches!(
         sup.start_child(spec).await,
-        Err(ChildError::StartFailed(StartError::Failed(_)))
+        Err(ChildError::StartFailed {
+            reason: StartError::Failed(_),
+            ..
+        })
     ));
 }
 
