@@ -15,6 +15,7 @@ use crate::context::{CURRENT, current_pid};
 use crate::error::StartError;
 use crate::mailbox::Mailbox;
 use crate::name::Name;
+use crate::pid::Pid;
 use crate::run_loop;
 use crate::signal;
 use crate::system;
@@ -25,6 +26,15 @@ use crate::system;
 /// Awaiting it spawns the actor on the current tokio runtime and returns once `init` has
 /// finished (R-GS-1); on failure it returns only after the actor has fully terminated and its
 /// names are released (R-GS-2, R-NAME-3).
+///
+/// # Cancel safety
+///
+/// Dropping the future before it returns (in a `select!`, or under `tokio::time::timeout`)
+/// kills the actor, whether `init` is still running or has just finished: a started actor is
+/// never left running without its starter holding its handle. It is unlinked from its parent
+/// first, so the parent hears no exit signal. The kill is asynchronous: the actor's names are
+/// released and its links and monitors signalled shortly after the drop; wait with
+/// [`Pid::exited`](crate::Pid::exited) on a pid obtained otherwise (a name) when that matters.
 ///
 /// # Examples
 ///
@@ -154,6 +164,12 @@ impl<A: Actor> Start<A> {
             let join = handle.spawn(CURRENT.scope(pid.clone(), task));
             cell.core.set_abort(join.abort_handle());
             drop(join);
+            // From here until a result is returned, dropping this future (a `select!` or
+            // `timeout` around the start) kills the child: nobody could reach it otherwise.
+            let mut abandoned = Abandoned {
+                child: Some(pid.clone()),
+                parent: parent.clone(),
+            };
 
             let ack = match self.timeout {
                 None => ack_rx.await,
@@ -162,15 +178,15 @@ impl<A: Actor> Start<A> {
                     Err(_) => {
                         // {error, timeout}: unlink first so the parent hears nothing, then kill
                         // and wait for the full exit.
-                        if let Some(parent) = &parent {
-                            signal::unlink_pair(parent, &pid);
-                        }
-                        signal::kill(&pid);
+                        abandoned.kill();
                         pid.exited().await;
                         return Err(StartError::Timeout);
                     }
                 },
             };
+            // The child's fate is settled (running and handed over, or cleaned up by its own
+            // failed start); a drop from here on leaves it alone.
+            abandoned.child = None;
             match ack {
                 Ok(Ok(())) => Ok(ActorRef { cell }),
                 Ok(Err(e)) => Err(e),
@@ -178,6 +194,31 @@ impl<A: Actor> Start<A> {
                 Err(_) => Err(StartError::Failed(pid.exited().await)),
             }
         }
+    }
+}
+
+/// Kills a child whose start was given up (the start future dropped, or timed out) before
+/// the starter got its handle, unlinked from the starter first so that the starter hears
+/// nothing of it ({error, timeout} in OTP leaves no EXIT either).
+struct Abandoned {
+    child: Option<Pid>,
+    parent: Option<Pid>,
+}
+
+impl Abandoned {
+    fn kill(&mut self) {
+        if let Some(child) = self.child.take() {
+            if let Some(parent) = &self.parent {
+                signal::unlink_pair(parent, &child);
+            }
+            signal::kill(&child);
+        }
+    }
+}
+
+impl Drop for Abandoned {
+    fn drop(&mut self) {
+        self.kill();
     }
 }
 

@@ -265,3 +265,77 @@ async fn item2_a_restarted_listener_can_bind_the_port_its_predecessor_held() {
         pid.exited().await;
     }
 }
+
+// ---- item 6: a start future dropped before `init` is acknowledged ------------------------
+
+/// Tells the test its pid, then takes an hour to initialise.
+struct SlowInit;
+
+impl Actor for SlowInit {
+    type Args = tokio::sync::oneshot::Sender<Pid>;
+    async fn init(tell: Self::Args, ctx: &mut Context<Self>) -> Result<Self, InitError> {
+        let _ = tell.send(ctx.pid().clone());
+        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+        Ok(SlowInit)
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn item6_a_start_dropped_by_a_timeout_kills_the_child() {
+    // Before the fix the child went on running, reachable by nobody.
+    let (tell, told) = tokio::sync::oneshot::channel();
+    let start = tokio::time::timeout(std::time::Duration::from_millis(5), SlowInit::start(tell));
+    assert!(start.await.is_err());
+    let child = told.await.unwrap();
+    // Bounded (in paused time), so the old behaviour fails instead of hanging.
+    let exited = tokio::time::timeout(std::time::Duration::from_secs(10), child.exited()).await;
+    assert_eq!(
+        exited.expect("the abandoned child still runs"),
+        ExitReason::Killed
+    );
+    assert!(!child.is_alive());
+}
+
+/// Starts a `SlowInit` linked to itself, then drops that start; reports the child's exit.
+struct Starter;
+struct AbandonChild(tokio::sync::oneshot::Sender<Pid>);
+
+impl Actor for Starter {
+    type Args = ();
+    async fn init(_: (), _: &mut Context<Self>) -> Result<Self, InitError> {
+        Ok(Starter)
+    }
+}
+
+impl Call<AbandonChild> for Starter {
+    type Reply = ();
+    async fn handle_call(
+        &mut self,
+        AbandonChild(tell): AbandonChild,
+        _: &mut Context<Self>,
+    ) -> CallReply<()> {
+        let start = SlowInit::start_link(tell);
+        let _ = tokio::time::timeout(std::time::Duration::from_millis(5), start).await;
+        CallReply::Reply(())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn item6_a_linked_start_dropped_kills_the_child_and_spares_the_parent() {
+    let starter = Starter::start(()).await.unwrap();
+    let (tell, told) = tokio::sync::oneshot::channel();
+    starter
+        .call_timeout(AbandonChild(tell), std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    let child = told.await.unwrap();
+    // Bounded (in paused time), so the old behaviour fails instead of hanging.
+    let exited = tokio::time::timeout(std::time::Duration::from_secs(10), child.exited()).await;
+    assert_eq!(
+        exited.expect("the abandoned child still runs"),
+        ExitReason::Killed
+    );
+    // Unlinked before the kill: the parent heard nothing and lives.
+    assert!(starter.is_alive());
+    assert!(starter.info().links.is_empty());
+}

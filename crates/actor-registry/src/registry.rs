@@ -211,6 +211,11 @@ where
     /// # Errors
     ///
     /// [`StartError`] as for any actor start.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future before it returns kills the registry's owner actor being started
+    /// (see [`Start`](actor_core::Start)); nothing is left running.
     pub async fn start_link(self) -> Result<Self, StartError> {
         Owner::start_link(self.inner.clone()).await?;
         Ok(self)
@@ -415,6 +420,11 @@ where
 
     /// As [`dispatch`](Self::dispatch), with one task per partition (`parallel: true`); waits
     /// for them all.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future stops waiting for the per-partition tasks; the tasks already spawned
+    /// still run to completion.
     pub async fn dispatch_parallel<F>(&self, key: &K, f: F)
     where
         F: Fn(&[(Pid, V)]) + Clone + Send + 'static,
@@ -515,6 +525,11 @@ where
     /// # Errors
     ///
     /// As [`Registry::start_link`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future before it returns kills the registry's owner actor being started
+    /// (see [`Start`](actor_core::Start)); nothing is left running.
     pub async fn start_link(self) -> Result<Registry<K, V>, StartError> {
         self.build().start_link().await
     }

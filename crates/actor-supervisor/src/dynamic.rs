@@ -475,6 +475,11 @@ impl DynamicBuilder {
     /// # Errors
     ///
     /// [`SupervisorStartError`] for a zero period or a name clash.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future before it returns kills the actor being started, and so its children
+    /// (see [`Start`](actor_core::Start)); nothing is left running.
     pub async fn start_link(self) -> Result<DynamicSupervisorRef, SupervisorStartError> {
         let args = DynamicArgs {
             mode: Mode::Dynamic,
@@ -490,6 +495,11 @@ impl DynamicBuilder {
     /// # Errors
     ///
     /// As [`start_link`](Self::start_link).
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future before it returns kills the actor being started, and so its children
+    /// (see [`Start`](actor_core::Start)); nothing is left running.
     pub async fn start(self) -> Result<DynamicSupervisorRef, SupervisorStartError> {
         let args = DynamicArgs {
             mode: Mode::Dynamic,
@@ -586,6 +596,11 @@ impl DynamicSupervisorRef {
     ///
     /// `InvalidSpec` (an empty id, or `significant`), `MaxChildren`, `AlreadyStarted(pid)`
     /// (the child's own name is taken), `StartFailed`, or the supervisor is gone.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future does not withdraw the request: the supervisor still carries it out
+    /// (a child may still be started or stopped); only the answer is lost.
     pub async fn start_child(&self, spec: ChildSpec) -> Result<Option<Pid>, ChildError> {
         self.inner
             .call_timeout(StartDyn(spec), Duration::MAX)
@@ -597,6 +612,11 @@ impl DynamicSupervisorRef {
     /// # Errors
     ///
     /// `NotFound` for a pid that is not a child (dead or alive), or the supervisor is gone.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future does not withdraw the request: the supervisor still carries it out
+    /// (a child may still be started or stopped); only the answer is lost.
     pub async fn terminate_child(&self, pid: &Pid) -> Result<(), ChildError> {
         self.inner
             .call_timeout(TerminateDyn(pid.clone()), Duration::MAX)
@@ -608,6 +628,10 @@ impl DynamicSupervisorRef {
     /// # Errors
     ///
     /// The supervisor is gone.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: the request changes nothing, and dropping the future only drops the answer.
     pub async fn which_children(&self) -> Result<Vec<ChildInfo>, ChildError> {
         Ok(self.inner.call_timeout(WhichDyn, Duration::MAX).await?)
     }
@@ -617,6 +641,10 @@ impl DynamicSupervisorRef {
     /// # Errors
     ///
     /// The supervisor is gone.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: the request changes nothing, and dropping the future only drops the answer.
     pub async fn count_children(&self) -> Result<ChildCounts, ChildError> {
         Ok(self.inner.call_timeout(CountDyn, Duration::MAX).await?)
     }
@@ -626,6 +654,10 @@ impl DynamicSupervisorRef {
     /// # Errors
     ///
     /// `NotFound`, or the supervisor is gone.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: the request changes nothing, and dropping the future only drops the answer.
     pub async fn child_spec(&self, pid: &Pid) -> Result<ChildSpec, ChildError> {
         self.inner
             .call_timeout(SpecOfDyn(pid.clone()), Duration::MAX)
@@ -637,6 +669,11 @@ impl DynamicSupervisorRef {
     /// # Errors
     ///
     /// As [`ActorRef::stop`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future does not withdraw the stop: the actor still stops; only the wait for
+    /// it ends.
     pub async fn stop(&self, reason: ExitReason) -> Result<(), actor_core::StopError> {
         self.inner.stop(reason).await
     }
@@ -651,15 +688,15 @@ type Template<T> = Arc<dyn Fn(T) -> StartFuture + Send + Sync>;
 ///
 /// Built on the same actor as [`DynamicSupervisor`], with OTP's simple_one_for_one answers:
 /// ignore gives `Ok(None)`, `terminate_child` accepts a dead pid, `count_children` reports
-/// one spec, and `restart_child` / `delete_child` / termination by id give
-/// [`ChildError::SimpleOneForOne`].
+/// one spec. `restart_child`, `delete_child` and termination by id, which OTP can only answer
+/// with `{error, simple_one_for_one}`, are not methods of this type.
 ///
 /// # Examples
 ///
 /// ```
 /// use std::time::Duration;
 /// use actor_core::{Actor, Context, InitError};
-/// use actor_supervisor::{ChildError, Restart, SimpleOneForOne};
+/// use actor_supervisor::{Restart, SimpleOneForOne};
 ///
 /// struct Container { _name: String }
 /// impl Actor for Container {
@@ -678,7 +715,6 @@ type Template<T> = Arc<dyn Fn(T) -> StartFuture + Send + Sync>;
 ///     .unwrap();
 /// let c1 = sup.start_child("container1".to_string()).await.unwrap().unwrap();
 /// assert_eq!(sup.count_children().await.unwrap().specs, 1);
-/// assert!(matches!(sup.restart_child("container").await, Err(ChildError::SimpleOneForOne)));
 /// sup.terminate_child(&c1).await.unwrap();
 /// # }
 /// ```
@@ -739,6 +775,11 @@ impl<T: Clone + Send + Sync + 'static> SimpleOneForOne<T> {
     /// # Errors
     ///
     /// `MaxChildren`, `AlreadyStarted(pid)`, `StartFailed`, or the supervisor is gone.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future does not withdraw the request: the supervisor still carries it out
+    /// (a child may still be started or stopped); only the answer is lost.
     pub async fn start_child(&self, args: T) -> Result<Option<Pid>, ChildError> {
         let template = self.template.clone();
         let mut spec = ChildSpec::new(self.id.clone(), move || template(args.clone()))
@@ -755,35 +796,13 @@ impl<T: Clone + Send + Sync + 'static> SimpleOneForOne<T> {
     /// # Errors
     ///
     /// `NotFound` for a live pid that is not a child, or the supervisor is gone.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future does not withdraw the request: the supervisor still carries it out
+    /// (a child may still be started or stopped); only the answer is lost.
     pub async fn terminate_child(&self, pid: &Pid) -> Result<(), ChildError> {
         self.sup.terminate_child(pid).await
-    }
-
-    /// Termination by id is not supported (R-SOFO-3).
-    ///
-    /// # Errors
-    ///
-    /// Always [`ChildError::SimpleOneForOne`].
-    pub async fn terminate_child_by_id(&self, _id: impl Into<ChildId>) -> Result<(), ChildError> {
-        Err(ChildError::SimpleOneForOne)
-    }
-
-    /// Not supported (R-SOFO-3).
-    ///
-    /// # Errors
-    ///
-    /// Always [`ChildError::SimpleOneForOne`].
-    pub async fn restart_child(&self, _id: impl Into<ChildId>) -> Result<Option<Pid>, ChildError> {
-        Err(ChildError::SimpleOneForOne)
-    }
-
-    /// Not supported (R-SOFO-3).
-    ///
-    /// # Errors
-    ///
-    /// Always [`ChildError::SimpleOneForOne`].
-    pub async fn delete_child(&self, _id: impl Into<ChildId>) -> Result<(), ChildError> {
-        Err(ChildError::SimpleOneForOne)
     }
 
     /// The children, in no particular order (R-SOFO-2).
@@ -791,6 +810,10 @@ impl<T: Clone + Send + Sync + 'static> SimpleOneForOne<T> {
     /// # Errors
     ///
     /// The supervisor is gone.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: the request changes nothing, and dropping the future only drops the answer.
     pub async fn which_children(&self) -> Result<Vec<ChildInfo>, ChildError> {
         self.sup.which_children().await
     }
@@ -800,6 +823,10 @@ impl<T: Clone + Send + Sync + 'static> SimpleOneForOne<T> {
     /// # Errors
     ///
     /// The supervisor is gone.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: the request changes nothing, and dropping the future only drops the answer.
     pub async fn count_children(&self) -> Result<ChildCounts, ChildError> {
         self.sup.count_children().await
     }
@@ -809,6 +836,10 @@ impl<T: Clone + Send + Sync + 'static> SimpleOneForOne<T> {
     /// # Errors
     ///
     /// `NotFound`, or the supervisor is gone.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: the request changes nothing, and dropping the future only drops the answer.
     pub async fn child_spec(&self, pid: &Pid) -> Result<ChildSpec, ChildError> {
         self.sup.child_spec(pid).await
     }
@@ -823,6 +854,11 @@ impl<T: Clone + Send + Sync + 'static> SimpleOneForOne<T> {
     /// # Errors
     ///
     /// As [`ActorRef::stop`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future does not withdraw the stop: the actor still stops; only the wait for
+    /// it ends.
     pub async fn stop(&self, reason: ExitReason) -> Result<(), actor_core::StopError> {
         self.sup.stop(reason).await
     }
@@ -897,6 +933,11 @@ impl<T: Clone + Send + Sync + 'static> SimpleBuilder<T> {
     /// # Errors
     ///
     /// [`SupervisorStartError`] for a zero period or a name clash.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future before it returns kills the actor being started, and so its children
+    /// (see [`Start`](actor_core::Start)); nothing is left running.
     pub async fn start_link(self) -> Result<SimpleOneForOne<T>, SupervisorStartError> {
         let args = DynamicArgs {
             mode: Mode::Simple,

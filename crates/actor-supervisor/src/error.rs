@@ -116,9 +116,6 @@ pub enum ChildError {
     /// The id is running, or the child's own name is taken (`{already_started, Pid}`).
     #[error("child already started as {0}")]
     AlreadyStarted(Pid),
-    /// Not supported on a simple_one_for_one supervisor (`simple_one_for_one`).
-    #[error("not supported by a simple_one_for_one supervisor")]
-    SimpleOneForOne,
     /// The dynamic supervisor holds `max_children` children (`max_children`).
     #[error("max_children reached")]
     MaxChildren,

@@ -249,6 +249,11 @@ impl Supervisor {
     /// # Errors
     ///
     /// As [`SupervisorBuilder::start_link`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future before it returns kills the actor being started, and so its children
+    /// (see [`Start`](actor_core::Start)); nothing is left running.
     pub async fn start_link_module<S: Supervise>(
         args: S::Args,
     ) -> Result<SupervisorRef, SupervisorStartError> {
@@ -745,6 +750,11 @@ impl SupervisorBuilder {
     ///
     /// [`SupervisorStartError`]: invalid flags or specs, a child that failed to start (the
     /// others were stopped in reverse order first), or a name clash.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future before it returns kills the actor being started, and so its children
+    /// (see [`Start`](actor_core::Start)); nothing is left running.
     pub async fn start_link(self) -> Result<SupervisorRef, SupervisorStartError> {
         start(self.spec.into(), self.name, true).await
     }
@@ -754,6 +764,11 @@ impl SupervisorBuilder {
     /// # Errors
     ///
     /// As [`start_link`](Self::start_link).
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future before it returns kills the actor being started, and so its children
+    /// (see [`Start`](actor_core::Start)); nothing is left running.
     pub async fn start(self) -> Result<SupervisorRef, SupervisorStartError> {
         start(self.spec.into(), self.name, false).await
     }
@@ -869,6 +884,11 @@ impl SupervisorRef {
     /// `InvalidSpec`, `AlreadyStarted(pid)` (the id runs, or the child's own name is taken),
     /// `AlreadyPresent` (the id exists, not running), `StartFailed` (nothing stored), or the
     /// supervisor is gone (`NoProc`, `SupervisorExit`).
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future does not withdraw the request: the supervisor still carries it out
+    /// (a child may still be started or stopped); only the answer is lost.
     pub async fn start_child(&self, spec: ChildSpec) -> Result<Option<Pid>, ChildError> {
         self.inner
             .call_timeout(StartChild(spec), Duration::MAX)
@@ -881,6 +901,11 @@ impl SupervisorRef {
     /// # Errors
     ///
     /// `NotFound`, or the supervisor is gone.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future does not withdraw the request: the supervisor still carries it out
+    /// (a child may still be started or stopped); only the answer is lost.
     pub async fn terminate_child(&self, id: impl Into<ChildId>) -> Result<(), ChildError> {
         self.inner
             .call_timeout(TerminateChild(id.into()), Duration::MAX)
@@ -894,6 +919,11 @@ impl SupervisorRef {
     ///
     /// `NotFound`, `Running`, `Restarting`, `StartFailed` (the child stays stopped), or the
     /// supervisor is gone.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future does not withdraw the request: the supervisor still carries it out
+    /// (a child may still be started or stopped); only the answer is lost.
     pub async fn restart_child(&self, id: impl Into<ChildId>) -> Result<Option<Pid>, ChildError> {
         self.inner
             .call_timeout(RestartChild(id.into()), Duration::MAX)
@@ -905,6 +935,11 @@ impl SupervisorRef {
     /// # Errors
     ///
     /// `NotFound`, `Running`, `Restarting`, or the supervisor is gone.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future does not withdraw the request: the supervisor still carries it out
+    /// (a child may still be started or stopped); only the answer is lost.
     pub async fn delete_child(&self, id: impl Into<ChildId>) -> Result<(), ChildError> {
         self.inner
             .call_timeout(DeleteChild(id.into()), Duration::MAX)
@@ -916,6 +951,10 @@ impl SupervisorRef {
     /// # Errors
     ///
     /// The supervisor is gone.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: the request changes nothing, and dropping the future only drops the answer.
     pub async fn which_children(&self) -> Result<Vec<ChildInfo>, ChildError> {
         Ok(self
             .inner
@@ -928,6 +967,10 @@ impl SupervisorRef {
     /// # Errors
     ///
     /// The supervisor is gone.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: the request changes nothing, and dropping the future only drops the answer.
     pub async fn count_children(&self) -> Result<ChildCounts, ChildError> {
         Ok(self
             .inner
@@ -940,6 +983,10 @@ impl SupervisorRef {
     /// # Errors
     ///
     /// `NotFound`, or the supervisor is gone.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: the request changes nothing, and dropping the future only drops the answer.
     pub async fn child_spec(&self, id: impl Into<ChildId>) -> Result<ChildSpec, ChildError> {
         self.inner
             .call_timeout(GetChildSpec(id.into()), Duration::MAX)
@@ -952,6 +999,11 @@ impl SupervisorRef {
     /// # Errors
     ///
     /// As [`ActorRef::stop`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future does not withdraw the stop: the actor still stops; only the wait for
+    /// it ends.
     pub async fn stop(&self, reason: ExitReason) -> Result<(), actor_core::StopError> {
         self.inner.stop(reason).await
     }

@@ -127,6 +127,11 @@ impl TaskSupervisorBuilder {
     /// # Errors
     ///
     /// [`SupervisorStartError`] for a zero period or a name clash.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future before it returns kills the actor being started, and so its children
+    /// (see [`Start`](actor_core::Start)); nothing is left running.
     pub async fn start_link(self) -> Result<TaskSupervisorRef, SupervisorStartError> {
         let inner = start_dynamic(dynamic_args(self.options), self.name, true).await?;
         Ok(TaskSupervisorRef {
@@ -156,6 +161,11 @@ impl TaskSupervisorRef {
     /// # Errors
     ///
     /// `MaxChildren`, or the supervisor is gone.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future does not withdraw the request: the task supervisor may still start
+    /// the task; only its handle is lost.
     pub async fn start_child<F, Fut>(&self, task: F) -> Result<Pid, ChildError>
     where
         F: Fn() -> Fut + Send + Sync + 'static,
@@ -175,6 +185,11 @@ impl TaskSupervisorRef {
     /// # Errors
     ///
     /// `MaxChildren`, or the supervisor is gone.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future does not withdraw the request: the task supervisor may still start
+    /// the task; only its handle is lost.
     pub async fn start_child_with<F, Fut>(
         &self,
         task: F,
@@ -201,6 +216,11 @@ impl TaskSupervisorRef {
     /// # Errors
     ///
     /// `MaxChildren` (where Elixir raises), or the supervisor is gone.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future does not withdraw the request: the task supervisor may still start
+    /// the task; only its handle is lost.
     pub async fn async_nolink<T, Fut>(&self, future: Fut) -> Result<Task<T>, ChildError>
     where
         T: Send + 'static,
@@ -253,6 +273,11 @@ impl TaskSupervisorRef {
     /// # Errors
     ///
     /// As [`async_nolink`](Self::async_nolink).
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future does not withdraw the request: the task supervisor may still start
+    /// the task; only its handle is lost.
     pub async fn async_link<T, Fut>(&self, future: Fut) -> Result<Task<T>, ChildError>
     where
         T: Send + 'static,
@@ -268,6 +293,11 @@ impl TaskSupervisorRef {
     /// # Errors
     ///
     /// `NotFound`, or the supervisor is gone.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future does not withdraw the request: the supervisor still carries it out
+    /// (a child may still be started or stopped); only the answer is lost.
     pub async fn terminate_child(&self, pid: &Pid) -> Result<(), ChildError> {
         self.sup.terminate_child(pid).await
     }
@@ -277,6 +307,10 @@ impl TaskSupervisorRef {
     /// # Errors
     ///
     /// The supervisor is gone.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: the request changes nothing, and dropping the future only drops the answer.
     pub async fn children(&self) -> Result<Vec<Pid>, ChildError> {
         Ok(self
             .sup
@@ -292,6 +326,11 @@ impl TaskSupervisorRef {
     /// # Errors
     ///
     /// As [`ActorRef::stop`](actor_core::ActorRef::stop).
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future does not withdraw the stop: the actor still stops; only the wait for
+    /// it ends.
     pub async fn stop(&self, reason: ExitReason) -> Result<(), actor_core::StopError> {
         self.sup.stop(reason).await
     }
@@ -342,6 +381,11 @@ impl<T> Task<T> {
     /// # Errors
     ///
     /// As [`await_timeout`](Self::await_timeout).
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future drops the handle: the task keeps running and its result is dropped
+    /// when it comes.
     pub async fn await_result(self) -> Result<T, TaskError> {
         self.await_timeout(Duration::from_secs(5)).await
     }
@@ -352,6 +396,11 @@ impl<T> Task<T> {
     /// # Errors
     ///
     /// [`TaskError::Exit`] when the task died without a result, [`TaskError::Timeout`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future drops the handle: the task keeps running and its result is dropped
+    /// when it comes.
     pub async fn await_timeout(self, timeout: Duration) -> Result<T, TaskError> {
         let Task { pid, rx } = self;
         let wait = async move {

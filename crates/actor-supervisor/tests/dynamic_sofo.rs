@@ -281,18 +281,8 @@ async fn simple_one_for_one_error_results() {
     let sup = containers(&p).await;
     let c = sup.start_child("c").await.unwrap().unwrap();
     take(&mut ev, 1).await;
-    assert!(matches!(
-        sup.restart_child("container").await,
-        Err(ChildError::SimpleOneForOne)
-    ));
-    assert!(matches!(
-        sup.delete_child("container").await,
-        Err(ChildError::SimpleOneForOne)
-    ));
-    assert!(matches!(
-        sup.terminate_child_by_id("container").await,
-        Err(ChildError::SimpleOneForOne)
-    ));
+    // restart_child, delete_child and terminate by id do not exist on a
+    // simple_one_for_one supervisor: OTP's {error, simple_one_for_one} is a compile error.
     // A live pid that is not a child: not_found. A dead pid: ok.
     assert!(matches!(
         sup.terminate_child(&sup.pid()).await,

@@ -329,7 +329,6 @@ fn error(e: &ChildError) -> String {
         ChildError::Restarting => "error restarting".to_owned(),
         ChildError::AlreadyPresent => "error already_present".to_owned(),
         ChildError::AlreadyStarted(pid) => format!("error already_started {}", label(pid)),
-        ChildError::SimpleOneForOne => "error simple_one_for_one".to_owned(),
         ChildError::MaxChildren => "error max_children".to_owned(),
         _ => "error other".to_owned(),
     }
