@@ -2,14 +2,17 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::task::AbortHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 
+use parking_lot::{Mutex, MutexGuard};
+
 use crate::actor_ref::ActorRef;
+use crate::cell::PushError;
 use crate::handler::Info;
+use crate::mailbox::InfoEnvelope;
 
 /// A running timer; cancel it with [`cancel`](TimerRef::cancel). Dropping it does not cancel.
 ///
@@ -44,10 +47,46 @@ pub struct TimerRef {
 }
 
 struct TimerState {
-    /// Set once the timer has fired for the last time or was cancelled.
-    done: AtomicBool,
+    /// Set once the timer has fired for the last time or was cancelled. Sending a message
+    /// and setting it are each done under this lock, so a send either completes before
+    /// [`TimerRef::cancel`] takes the lock or does not happen at all. Only the push into the
+    /// mailbox runs under it: no user code (the message's `Clone` and `Drop` run outside).
+    done: Mutex<bool>,
     deadline: Instant,
     period: Option<Duration>,
+}
+
+impl TimerState {
+    fn lock(&self) -> MutexGuard<'_, bool> {
+        self.done.lock()
+    }
+
+    /// Pushes `msg` unless the timer is done; with `last`, marks it done. `Err` when the
+    /// timer is done from now on, with the message if it was not queued (the timer was
+    /// cancelled, or the actor is gone), for the caller to drop after the lock is released.
+    fn send<A: Info<M>, M: Send + 'static>(
+        &self,
+        target: &ActorRef<A>,
+        msg: M,
+        last: bool,
+    ) -> Result<(), Option<M>> {
+        let mut done = self.lock();
+        if *done {
+            return Err(Some(msg));
+        }
+        if let Err(PushError::Full(unsent) | PushError::Closed(unsent)) =
+            target.cell.push_msg::<M, _>(InfoEnvelope(Some(msg)), false)
+        {
+            // The actor has exited: nothing will ever be sent again.
+            *done = true;
+            return Err(Some(unsent));
+        }
+        if last {
+            *done = true;
+            return Err(None);
+        }
+        Ok(())
+    }
 }
 
 impl TimerRef {
@@ -55,8 +94,12 @@ impl TimerRef {
     /// next send, or `None` if a one-shot timer had already fired or the timer was cancelled
     /// before. No message is sent after this returns.
     pub fn cancel(&self) -> Option<Duration> {
-        if self.state.done.swap(true, Ordering::AcqRel) {
-            return None;
+        {
+            let mut done = self.state.lock();
+            if *done {
+                return None;
+            }
+            *done = true;
         }
         self.task.abort();
         let now = Instant::now();
@@ -79,7 +122,7 @@ impl TimerRef {
 
     /// `true` while the timer may still send.
     pub fn is_active(&self) -> bool {
-        !self.state.done.load(Ordering::Acquire)
+        !*self.state.lock()
     }
 }
 
@@ -98,7 +141,7 @@ where
 {
     let deadline = Instant::now().checked_add(after).unwrap_or_else(far_future);
     let state = Arc::new(TimerState {
-        done: AtomicBool::new(false),
+        done: Mutex::new(false),
         deadline,
         period: None,
     });
@@ -106,10 +149,9 @@ where
     let st = state.clone();
     let task = tokio::spawn(async move {
         tokio::time::sleep_until(deadline).await;
-        if !st.done.swap(true, Ordering::AcqRel) {
-            if let Some(actor) = weak.upgrade() {
-                actor.send_info(msg);
-            }
+        match weak.upgrade() {
+            Some(actor) => drop(st.send(&actor, msg, true)),
+            None => *st.lock() = true,
         }
     });
     TimerRef {
@@ -128,7 +170,7 @@ where
         .checked_add(period)
         .unwrap_or_else(far_future);
     let state = Arc::new(TimerState {
-        done: AtomicBool::new(false),
+        done: Mutex::new(false),
         deadline,
         period: Some(period),
     });
@@ -139,15 +181,13 @@ where
         ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
-            if st.done.load(Ordering::Acquire) {
+            let Some(actor) = weak.upgrade() else {
+                *st.lock() = true;
                 return;
-            }
-            match weak.upgrade() {
-                Some(actor) if actor.is_alive() => actor.send_info(msg.clone()),
-                _ => {
-                    st.done.store(true, Ordering::Release);
-                    return;
-                }
+            };
+            // Cloned before the lock is taken: `Clone` is user code.
+            if st.send(&actor, msg.clone(), false).is_err() {
+                return;
             }
         }
     });
