@@ -116,6 +116,12 @@ impl<A: Actor> ActorRef<A> {
     ///
     /// Dropping the future does not withdraw the request: the actor still handles it, and its
     /// reply is dropped.
+    ///
+    /// # Panics
+    ///
+    /// On a tokio runtime built without a time driver (`enable_time` or `enable_all`), with
+    /// tokio's message "timers are disabled", as every tokio timer: the 5 s deadline needs
+    /// one. [`call_timeout`](Self::call_timeout) with `Duration::MAX` needs no timer.
     pub async fn call<M>(&self, msg: M) -> Result<A::Reply, CallError<M>>
     where
         A: Call<M>,
@@ -134,6 +140,10 @@ impl<A: Actor> ActorRef<A> {
     /// # Cancel safety
     ///
     /// As [`call`](Self::call).
+    ///
+    /// # Panics
+    ///
+    /// As [`call`](Self::call), unless `timeout` is `Duration::MAX`.
     pub async fn call_timeout<M>(&self, msg: M, timeout: Duration) -> Result<A::Reply, CallError<M>>
     where
         A: Call<M>,
@@ -265,6 +275,11 @@ impl<A: Actor> ActorRef<A> {
     /// # Cancel safety
     ///
     /// As [`stop`](Self::stop).
+    ///
+    /// # Panics
+    ///
+    /// With a finite `timeout`, on a runtime without a time driver (as
+    /// [`call`](Self::call)).
     pub async fn stop_timeout(
         &self,
         reason: ExitReason,
@@ -304,6 +319,11 @@ impl Pid {
     /// # Cancel safety
     ///
     /// Dropping the future does not withdraw the stop.
+    ///
+    /// # Panics
+    ///
+    /// With a finite `timeout`, on a runtime without a time driver (as
+    /// [`ActorRef::call`]).
     pub async fn stop_timeout(
         &self,
         reason: ExitReason,

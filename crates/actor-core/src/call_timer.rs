@@ -1,112 +1,258 @@
-//! The deadline of a call, on a timer reused across calls.
+//! The deadline of a call, on a timer reused across calls on a multi-thread runtime.
 //!
 //! Every `call` waits for its reply with OTP's default 5 s timeout. A fresh tokio timer per
-//! call costs a lock on the timer wheel and, when the runtime's driver is parked with no
-//! earlier timer, a wake-up of the driver (an `eventfd` write): together most of a call's
-//! cost on a multi-thread runtime (see `docs/benchmarks.md`). Each thread keeps the timer of
-//! its last finished call instead. The next call keeps it as it is when it fires no later than
-//! the call's own deadline (calls made back to back share one armed timer, and pay no reset),
-//! and moves it otherwise. A kept timer that fires before the call's deadline is moved to that
-//! deadline then, and the call waits on; it never times out early.
+//! call is registered in and removed from the timer wheel, and registering it wakes the
+//! runtime's parked driver whenever it is the earliest timer: together most of a call's cost
+//! on a multi-thread runtime (`docs/benchmarks.md`). So on a multi-thread runtime each thread
+//! keeps the timer of its last finished call in a [`Slot`], and the next call keeps it as it
+//! is when it fires no later than the call's own deadline (calls made back to back share one
+//! armed timer), or moves it otherwise. A kept timer that fires before the call's deadline is
+//! moved to that deadline then, and the call waits on; it never times out early.
 //!
-//! A kept timer still holds the waker of the task that last polled it. When the same task
-//! calls again, the timer is not polled at all (it would swap that waker for an equal one);
-//! another task's call polls it, and so registers its own waker.
+//! The contract that keeps this safe:
+//! - Only timers of a multi-thread runtime are kept. Tokio's clock can only be paused on a
+//!   current-thread runtime, where an armed timer is what the paused clock advances to when
+//!   the runtime idles: there every call's timer is its own and is gone when the call ends.
+//! - A slot belongs to one runtime, checked by its id on every call; it is owned by a task
+//!   spawned on that runtime (its *keeper*) as well as by the thread. When the runtime shuts
+//!   down, the keeper is dropped and empties the slot: the kept timer, and with it the
+//!   runtime's driver and its descriptors, is not held by any thread past the runtime's life,
+//!   and a runtime id is only compared while its runtime is alive (tokio may reuse the id of
+//!   a runtime that has completed, never of a running one).
+//! - A kept timer still holds the waker of the task that last polled it; a call whose task's
+//!   waker `will_wake` the same task does not poll it again (that would swap a waker for an
+//!   equal one); any other call polls it and so registers its own waker.
 //!
-//! The cached timer is tied to the runtime it was made in and is only reused there. A call
-//! that is dropped mid-way drops its timer; a cached timer whose old deadline passes fires
-//! into a task that no longer waits on it, which is a spurious wake-up and nothing more.
+//! A call that is dropped mid-way drops its timer; a kept timer whose old deadline passes
+//! fires into a task that no longer waits on it, which is a spurious wake-up and nothing more.
 
 use std::cell::Cell;
 use std::future::{Future, poll_fn};
 use std::pin::{Pin, pin};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Poll, Waker};
 
-use tokio::runtime::{Handle, Id};
-use tokio::task;
+use crossbeam_utils::atomic::AtomicCell;
+use tokio::runtime::{Handle, Id, RuntimeFlavor};
 use tokio::time::{Instant, Sleep};
 
 pin_project_lite::pin_project! {
-    /// A timer kept between calls, with what tells where it may be reused.
-    struct Kept {
-        // The runtime whose driver the timer is registered with; `None` only outside a
-        // runtime, where `tokio::time::sleep_until` has already panicked.
-        runtime: Option<Id>,
-        // The task that used it last. Task ids are unique across runtimes, so the same task
-        // again is on the same runtime, and the runtime need not be looked up (an `Arc`
-        // clone and drop of its handle).
-        owner: Option<task::Id>,
+    /// A call's timer, with the slot it was made for (none: not kept). It may be kept in
+    /// any open slot of the same runtime: the thread a call ends on may not be the one it
+    /// began on.
+    struct Timer {
+        origin: Option<Arc<Slot>>,
         // The waker the timer was last polled with, while the timer still holds it: neither
-        // fired nor reset since. A call whose task's waker `will_wake`
-        // the same task need not poll the timer again: polling would only swap a waker for
-        // an equal one, four atomic operations, two of them on the task's header, which the
-        // callee's thread writes when it wakes the caller.
+        // fired nor reset since.
         waker: Option<Waker>,
         #[pin]
         sleep: Sleep,
     }
 }
 
+/// One thread's kept timer for one multi-thread runtime.
+///
+/// A kept timer holds its slot (its origin) and the slot holds the timer: the keeper breaks
+/// that cycle when it closes the slot.
+struct Slot {
+    runtime: Id,
+    /// The runtime is shutting down: the keeper has emptied the slot, which keeps nothing
+    /// from now on. Set before the keeper empties the slot, read after a timer is put in
+    /// (both sequentially consistent), so a timer put in concurrently is taken out again by
+    /// one side or the other.
+    closed: AtomicBool,
+    /// Taken out and put back whole (one atomic swap each; no lock).
+    kept: AtomicCell<Option<Pin<Box<Timer>>>>,
+}
+
+impl Slot {
+    /// A slot for `handle`'s runtime, with its keeper spawned there.
+    fn new(handle: &Handle) -> Arc<Self> {
+        let slot = Arc::new(Slot {
+            runtime: handle.id(),
+            closed: AtomicBool::new(false),
+            kept: AtomicCell::new(None),
+        });
+        let keeper = Keeper(slot.clone());
+        // Dropped at the latest when the runtime shuts down, which closes the slot.
+        drop(handle.spawn(async move {
+            let _keeper = keeper;
+            std::future::pending::<()>().await;
+        }));
+        slot
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
+    }
+
+    /// Keeps `timer`, unless the slot is closed or already holds one (kept by a call that
+    /// ended on this thread while this one waited).
+    fn give_back(&self, timer: Pin<Box<Timer>>) {
+        if self.is_closed() {
+            return;
+        }
+        // The one kept before (if any) goes; either would do.
+        drop(self.kept.swap(Some(timer)));
+        if self.is_closed() {
+            drop(self.kept.take());
+        }
+    }
+
+    /// Closes the slot and drops what it holds.
+    fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        drop(self.kept.take());
+    }
+}
+
+/// Owned by the keeper task: closes the slot when the task is dropped, at the latest when
+/// its runtime shuts down.
+struct Keeper(Arc<Slot>);
+
+impl Drop for Keeper {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
+
 thread_local! {
-    /// One pointer, moved out and back per call: no borrow flag, no copy of the timer.
-    static CACHED: Cell<Option<Pin<Box<Kept>>>> = const { Cell::new(None) };
+    /// This thread's slot, moved out and back per use (no borrow flag).
+    static SLOT: Cell<Option<Arc<Slot>>> = const { Cell::new(None) };
+}
+
+/// Runs `f` on this thread's slot, in and out of its cell (`None` while the thread is
+/// being torn down).
+fn with_slot<R>(f: impl FnOnce(&mut Option<Arc<Slot>>) -> R) -> Option<R> {
+    SLOT.try_with(|cell| {
+        let mut slot = cell.take();
+        let out = f(&mut slot);
+        cell.set(slot);
+        out
+    })
+    .ok()
 }
 
 /// The deadline passed first.
 pub(crate) struct Elapsed;
 
-/// A timer for `deadline` on the current runtime.
-fn take(deadline: Instant) -> Pin<Box<Kept>> {
-    let owner = task::try_id();
-    if let Some(mut kept) = CACHED.try_with(Cell::take).ok().flatten() {
-        let reusable = (owner.is_some() && kept.owner == owner) || {
-            let runtime = Handle::try_current().ok().map(|h| h.id());
-            runtime.is_some() && runtime == kept.runtime
-        };
-        if reusable {
+/// A timer for `deadline` for the task `waker` wakes: the thread's kept one on a
+/// multi-thread runtime, a new one otherwise.
+///
+/// # Panics
+///
+/// Outside a tokio runtime, or on one without a time driver, as `tokio::time::sleep_until`.
+fn take(deadline: Instant, waker: &Waker) -> Pin<Box<Timer>> {
+    let origin = match with_slot(|slot| take_kept(slot, waker)) {
+        Some(Found::Kept(mut kept)) => {
             let this = kept.as_mut().project();
-            *this.owner = owner;
-            // An armed timer that fires no later than `deadline` is kept as it is: if it
-            // fires first, `timeout_at` moves it to `deadline` then. So a thread making calls
-            // back to back resets its timer about once per timeout, not once per call.
+            // An armed timer that fires no later than `deadline` is kept as it is: if it fires
+            // first, `timeout_at` moves it to `deadline` then. So a thread making calls back
+            // to back resets its timer about once per timeout, not once per call.
             if this.sleep.is_elapsed() || this.sleep.deadline() > deadline {
                 this.sleep.reset(deadline);
                 *this.waker = None;
             }
             return kept;
         }
-    }
-    Box::pin(Kept {
-        runtime: Handle::try_current().ok().map(|h| h.id()),
-        owner,
+        Some(Found::New(origin)) => origin,
+        None => None,
+    };
+    Box::pin(Timer {
+        origin,
         waker: None,
         sleep: tokio::time::sleep_until(deadline),
     })
 }
 
-/// Keeps `kept` for the next call on this thread. The call may end on another worker of the
-/// same runtime than it began on; the timer stays valid there.
-fn give_back(kept: Pin<Box<Kept>>) {
-    if kept.runtime.is_none() {
-        return;
-    }
-    let _ = CACHED.try_with(|c| {
-        // A timer already kept here (by a call that ended while this one waited) stays.
-        let other = c.take();
-        c.set(Some(other.unwrap_or(kept)));
-    });
+/// What [`take_kept`] found.
+enum Found {
+    /// The thread's kept timer, for this call.
+    Kept(Pin<Box<Timer>>),
+    /// A new timer is needed, to be kept in this slot afterwards (`None`: not kept, not on
+    /// a multi-thread runtime).
+    New(Option<Arc<Slot>>),
 }
 
-/// `fut`'s output, or [`Elapsed`] once `deadline` passes: `tokio::time::timeout_at` on a
-/// reused timer. `fut` is polled first, so a result ready at the deadline wins.
+/// The kept timer of `slot` if it may serve the task `waker` wakes, or else the slot a new
+/// timer is for.
+///
+/// The same task that polled the kept timer last (the timer still holds its waker, and so
+/// keeps that task alive: `will_wake` cannot match another task) is on the timer's runtime
+/// and need not look the runtime up. Any other task looks it up, and is served only by a
+/// slot of its own runtime, made here (with its keeper) if the thread has none.
+fn take_kept(slot: &mut Option<Arc<Slot>>, waker: &Waker) -> Found {
+    let mut kept = slot.as_ref().and_then(|s| s.kept.take());
+    if let Some(timer) = kept.take() {
+        if timer.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            return Found::Kept(timer);
+        }
+        kept = Some(timer);
+    }
+    let handle = match Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => handle,
+        _ => {
+            // Not for this call: the kept timer stays for the calls it can serve.
+            if let (Some(s), Some(timer)) = (slot.as_ref(), kept) {
+                s.give_back(timer);
+            }
+            return Found::New(None);
+        }
+    };
+    let runtime = handle.id();
+    match slot.as_ref() {
+        // An open slot's runtime runs, so its id is its own: the same runtime.
+        Some(s) if s.runtime == runtime && !s.is_closed() => match kept {
+            Some(timer) => Found::Kept(timer),
+            None => Found::New(Some(s.clone())),
+        },
+        // Another runtime's slot, or a closed one (its runtime is shutting down, and this
+        // is a new one with the same id): replaced, its timer dropped.
+        _ => {
+            drop(kept);
+            let new = Slot::new(&handle);
+            *slot = Some(new.clone());
+            Found::New(Some(new))
+        }
+    }
+}
+
+/// Keeps `timer` in the slot of the thread the call ended on, if that slot is for the
+/// timer's runtime; drops it otherwise. The runtime ids are compared only while the
+/// timer's own slot is open, so while its runtime runs and its id is its own.
+fn give_back(timer: Pin<Box<Timer>>) {
+    let Some(origin) = timer.origin.as_ref().filter(|o| !o.is_closed()) else {
+        return;
+    };
+    let runtime = origin.runtime;
+    let unkept = with_slot(|slot| match slot.as_ref().filter(|s| s.runtime == runtime) {
+        Some(s) => {
+            s.give_back(timer);
+            None
+        }
+        None => Some(timer),
+    });
+    drop(unkept);
+}
+
+/// `fut`'s output, or [`Elapsed`] once `deadline` passes: `tokio::time::timeout_at`, on a
+/// timer reused across calls on a multi-thread runtime. `fut` is polled first, so a result
+/// ready at the deadline wins.
+///
+/// # Panics
+///
+/// Outside a tokio runtime, or on one built without `enable_time`, as every tokio timer.
 pub(crate) async fn timeout_at<F: Future>(deadline: Instant, fut: F) -> Result<F::Output, Elapsed> {
     let mut fut = pin!(fut);
-    let mut kept = take(deadline);
+    // Taken at the first poll that finds `fut` pending, with that poll's waker.
+    let mut timer: Option<Pin<Box<Timer>>> = None;
     let out = poll_fn(|cx| {
         if let Poll::Ready(v) = fut.as_mut().poll(cx) {
             return Poll::Ready(Ok(v));
         }
-        let mut this = kept.as_mut().project();
+        let timer = timer.get_or_insert_with(|| take(deadline, cx.waker()));
+        let mut this = timer.as_mut().project();
         loop {
             if this.sleep.is_elapsed() {
                 if this.sleep.deadline() >= deadline {
@@ -131,6 +277,18 @@ pub(crate) async fn timeout_at<F: Future>(deadline: Instant, fut: F) -> Result<F
         }
     })
     .await;
-    give_back(kept);
+    if let Some(timer) = timer {
+        give_back(timer);
+    }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_slot_hands_its_timer_over_without_a_lock() {
+        assert!(AtomicCell::<Option<Pin<Box<Timer>>>>::is_lock_free());
+    }
 }

@@ -1,0 +1,143 @@
+//! Item 5 of the edge hardening: the deadline timer of a call. No timer outlives its call
+//! under a paused clock, none is used across runtimes, and a runtime without a time driver
+//! is a clear panic (documented on `call`).
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
+
+use std::time::Duration;
+
+use actor_core::{Actor, Call, CallError, CallReply, Context, InitError};
+
+struct Echo;
+struct Ping;
+/// Never answered: the call can only time out.
+struct Ignore;
+
+impl Actor for Echo {
+    type Args = ();
+    async fn init(_: (), _: &mut Context<Self>) -> Result<Self, InitError> {
+        Ok(Echo)
+    }
+}
+
+impl Call<Ping> for Echo {
+    type Reply = ();
+    async fn handle_call(&mut self, _: Ping, _: &mut Context<Self>) -> CallReply<()> {
+        CallReply::Reply(())
+    }
+}
+
+impl Call<Ignore> for Echo {
+    type Reply = ();
+    async fn handle_call(&mut self, _: Ignore, _: &mut Context<Self>) -> CallReply<()> {
+        CallReply::NoReply
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn item5a_a_finished_call_leaves_no_timer_for_the_paused_clock_to_advance_to() {
+    // On the old code the call's 5 s timer stayed armed in a per-thread cache, and the
+    // paused clock jumped to it as soon as the runtime idled.
+    let echo = Echo::start(()).await.unwrap();
+    let started = tokio::time::Instant::now();
+    echo.call(Ping).await.unwrap();
+    // Wait on something outside the runtime: it idles meanwhile, and a paused clock
+    // advances to the next armed timer, if there is one.
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let outside = std::thread::spawn(move || {
+        // A plain OS thread, outside the runtime: the real time it takes is what lets the
+        // runtime idle; the assertion below does not depend on how long that is.
+        #[allow(
+            clippy::disallowed_methods,
+            reason = "a thread of its own, not an executor's"
+        )]
+        std::thread::sleep(Duration::from_millis(20));
+        let _ = tx.send(());
+    });
+    rx.await.unwrap();
+    outside.join().unwrap();
+    assert_eq!(started.elapsed(), Duration::ZERO);
+}
+
+fn multi_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Calls from the runtime's own thread (the `block_on` future) and from tasks, timed and
+/// timing out, as a service does.
+async fn calls() {
+    let echo = Echo::start(()).await.unwrap();
+    for _ in 0..100 {
+        echo.call(Ping).await.unwrap();
+    }
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let echo = echo.clone();
+            tokio::spawn(async move {
+                for _ in 0..100 {
+                    echo.call(Ping).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let err = echo
+        .call_timeout(Ignore, Duration::from_millis(20))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CallError::Timeout));
+}
+
+#[test]
+fn item5b_calls_time_out_on_each_of_many_runtimes_made_and_dropped_on_one_thread() {
+    // Every runtime's calls, timeouts included, are served by timers of that runtime: a
+    // timer kept from a dropped one would never fire, and the timeout would hang.
+    for _ in 0..20 {
+        let rt = multi_thread();
+        rt.block_on(calls());
+        drop(rt);
+        let paused = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        paused.block_on(async {
+            let echo = Echo::start(()).await.unwrap();
+            let started = tokio::time::Instant::now();
+            let err = echo
+                .call_timeout(Ignore, Duration::from_secs(3))
+                .await
+                .unwrap_err();
+            assert!(matches!(err, CallError::Timeout));
+            assert_eq!(started.elapsed(), Duration::from_secs(3));
+        });
+    }
+}
+
+#[test]
+#[should_panic(expected = "timers are disabled")]
+fn item5d_a_timed_call_on_a_runtime_without_time_panics_with_tokios_message() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let echo = Echo::start(()).await.unwrap();
+        let _ = echo.call(Ping).await;
+    });
+}
+
+#[test]
+fn item5d_an_untimed_call_needs_no_time_driver() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let echo = Echo::start(()).await.unwrap();
+        echo.call_timeout(Ping, Duration::MAX).await.unwrap();
+    });
+}

@@ -1,0 +1,72 @@
+//! Item 5c of the edge hardening, alone in its test binary (other tests open and close
+//! descriptors concurrently): a dropped runtime's descriptors are closed, not held by a
+//! call timer kept for the thread that made the calls.
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
+
+use actor_core::{Actor, Call, CallReply, Context, InitError};
+
+struct Echo;
+struct Ping;
+
+impl Actor for Echo {
+    type Args = ();
+    async fn init(_: (), _: &mut Context<Self>) -> Result<Self, InitError> {
+        Ok(Echo)
+    }
+}
+
+impl Call<Ping> for Echo {
+    type Reply = ();
+    async fn handle_call(&mut self, _: Ping, _: &mut Context<Self>) -> CallReply<()> {
+        CallReply::Reply(())
+    }
+}
+
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+fn run_calls_on_a_new_runtime(multi: bool) {
+    let rt = if multi {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    };
+    rt.block_on(async {
+        let echo = Echo::start(()).await.unwrap();
+        for _ in 0..50 {
+            echo.call(Ping).await.unwrap();
+        }
+        let echo2 = echo.clone();
+        tokio::spawn(async move {
+            for _ in 0..50 {
+                echo2.call(Ping).await.unwrap();
+            }
+        })
+        .await
+        .unwrap();
+    });
+}
+
+#[test]
+fn item5c_a_dropped_runtimes_descriptors_are_not_kept_open_by_a_call_timer() {
+    if !std::path::Path::new("/proc/self/fd").exists() {
+        return;
+    }
+    let before = open_fds();
+    for multi in [true, false, true, false] {
+        run_calls_on_a_new_runtime(multi);
+        assert_eq!(
+            open_fds(),
+            before,
+            "descriptors left open after a runtime was dropped"
+        );
+    }
+}
