@@ -655,14 +655,15 @@ impl Mentions {
             Err(e) => return Err(e),
         };
         let via = self.registry.via(key);
-        via.cast::<MentionSync, _>(SetInitialState {
+        // Only `MentionSync`s register in this registry: the casts cannot meet another type.
+        let _ = via.cast::<MentionSync, _>(SetInitialState {
             repo_url: repo_url.to_owned(),
             username: username.to_owned(),
             token: token.to_owned(),
             interval,
             per_page,
         });
-        via.cast::<MentionSync, _>(FetchPulls(1));
+        let _ = via.cast::<MentionSync, _>(FetchPulls(1));
         Ok(pid)
     }
 

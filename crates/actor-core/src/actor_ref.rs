@@ -183,11 +183,18 @@ impl<A: Actor> ActorRef<A> {
                         .ok(),
                     None => Some(core.wait_exit().await),
                 };
-                exited.map_or(Err(CallError::Timeout), |reason| {
-                    Err(CallError::Exit(reason))
-                })
+                exited.map_or(
+                    Err(CallError::Timeout {
+                        callee: self.pid(),
+                        timeout,
+                    }),
+                    |reason| Err(CallError::Exit(reason)),
+                )
             }
-            Err(_) => Err(CallError::Timeout),
+            Err(_) => Err(CallError::Timeout {
+                callee: self.pid(),
+                timeout,
+            }),
         }
     }
 

@@ -226,13 +226,15 @@ fn give_back(timer: Pin<Box<Timer>>) {
         return;
     };
     let runtime = origin.runtime;
-    let unkept = with_slot(|slot| match slot.as_ref().filter(|s| s.runtime == runtime) {
-        Some(s) => {
-            s.give_back(timer);
-            None
-        }
-        None => Some(timer),
-    });
+    let unkept = with_slot(
+        |slot| match slot.as_ref().filter(|s| s.runtime == runtime) {
+            Some(s) => {
+                s.give_back(timer);
+                None
+            }
+            None => Some(timer),
+        },
+    );
     drop(unkept);
 }
 

@@ -246,13 +246,14 @@ impl<A: Actor> Context<A> {
     /// The reply handle of the call being handled, for a deferred reply: take it in
     /// `Call<M>::handle_call` and return [`CallReply::NoReply`](crate::CallReply::NoReply).
     ///
-    /// Returns `None` outside `handle_call` for `M`, or if it was already taken.
+    /// Returns `None` outside `handle_call` for `M` (in the handler of another message, even
+    /// one with the same reply type), or if it was already taken.
     pub fn reply_to<M>(&mut self) -> Option<ReplyTo<<A as Call<M>>::Reply>>
     where
         A: Call<M>,
         M: Send + 'static,
     {
-        let tx = take_reply_sender::<<A as Call<M>>::Reply>(&mut self.reply)?;
+        let tx = take_reply_sender::<M, <A as Call<M>>::Reply>(&mut self.reply)?;
         // Left in the sender's place: the loop still sees a call to finish.
         self.reply = Some(reply_taken());
         Some(ReplyTo { tx })

@@ -35,7 +35,7 @@ use crate::pid::{ActorId, Pid};
 /// # async fn main() {
 /// let sleepy = Sleepy::start(()).await.unwrap();
 /// let err = sleepy.call_timeout(Nap, Duration::from_secs(1)).await.unwrap_err();
-/// assert!(matches!(err, CallError::Timeout));
+/// assert!(matches!(err, CallError::Timeout { callee, .. } if callee == sleepy.pid()));
 ///
 /// sleepy.pid().kill();
 /// sleepy.pid().exited().await;
@@ -54,20 +54,30 @@ pub enum CallError<M> {
     /// An actor called itself (`calling_self`); nothing was sent.
     #[error("an actor cannot call itself")]
     CallingSelf(M),
-    /// No reply came within the timeout (`timeout`); a late reply is dropped.
-    #[error("call timed out")]
-    Timeout,
+    /// No reply came within the timeout (OTP's
+    /// `{timeout, {gen_server, call, [Pid, Msg, T]}}`); a late reply is dropped.
+    #[error("call to {callee} timed out after {timeout:?}")]
+    Timeout {
+        /// The actor that was called.
+        callee: Pid,
+        /// How long the caller waited.
+        timeout: std::time::Duration,
+    },
+    /// The name resolved to a live actor of another type than the one called
+    /// ([`Name::call`](crate::Name::call)); nothing was sent.
+    #[error("{1}")]
+    WrongType(M, #[source] DowncastError),
     /// The actor exited before replying, with this reason.
     #[error("actor exited before replying: {0}")]
-    Exit(ExitReason),
+    Exit(#[source] ExitReason),
 }
 
 impl<M> CallError<M> {
-    /// The unsent message, for `NoProc` and `CallingSelf`.
+    /// The unsent message, for `NoProc`, `CallingSelf` and `WrongType`.
     pub fn into_inner(self) -> Option<M> {
         match self {
-            Self::NoProc(m) | Self::CallingSelf(m) => Some(m),
-            Self::Timeout | Self::Exit(_) => None,
+            Self::NoProc(m) | Self::CallingSelf(m) | Self::WrongType(m, _) => Some(m),
+            Self::Timeout { .. } | Self::Exit(_) => None,
         }
     }
 
@@ -78,7 +88,8 @@ impl<M> CallError<M> {
             Self::NoProc(_) => ExitReason::NoProc,
             Self::Exit(r) => r.clone(),
             Self::CallingSelf(_) => ExitReason::msg("calling_self"),
-            Self::Timeout => ExitReason::msg("timeout"),
+            Self::Timeout { .. } => ExitReason::msg("timeout"),
+            Self::WrongType(_, e) => ExitReason::error(e.clone()),
         }
     }
 }
@@ -88,7 +99,12 @@ impl<M> fmt::Debug for CallError<M> {
         match self {
             Self::NoProc(_) => f.write_str("NoProc(..)"),
             Self::CallingSelf(_) => f.write_str("CallingSelf(..)"),
-            Self::Timeout => f.write_str("Timeout"),
+            Self::Timeout { callee, timeout } => f
+                .debug_struct("Timeout")
+                .field("callee", callee)
+                .field("timeout", timeout)
+                .finish(),
+            Self::WrongType(_, e) => f.debug_tuple("WrongType").field(&"..").field(e).finish(),
             Self::Exit(r) => f.debug_tuple("Exit").field(r).finish(),
         }
     }
@@ -147,7 +163,7 @@ pub enum StopError {
     Timeout,
     /// The actor exited, but with another reason (for example, `terminate` panicked).
     #[error("actor exited with another reason: {0}")]
-    Exit(ExitReason),
+    Exit(#[source] ExitReason),
 }
 
 /// Why an actor did not start (R-GS-1, R-NAME-2).
@@ -167,7 +183,7 @@ pub enum StartError {
     Ignored,
     /// `init` failed, panicked, or the actor was killed while starting.
     #[error("init failed: {0}")]
-    Failed(ExitReason),
+    Failed(#[source] ExitReason),
     /// `init` did not finish within the start timeout; the actor was killed.
     #[error("init timed out")]
     Timeout,

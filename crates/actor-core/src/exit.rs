@@ -148,6 +148,11 @@ impl fmt::Debug for ExitReason {
 /// Two reasons are equal when they are the same variant with equal payloads. Errors compare
 /// equal when they are the same shared error, or when their messages are equal (errors have no
 /// equality of their own; traces compare them by what they print).
+/// Structural: the same variant with the same payload. A payload made from a message
+/// ([`ExitReason::msg`], [`ExitReason::shutdown_with`], or deserialized) equals another with
+/// the same text; any other error payload equals only itself (the same `Arc`, as clones of
+/// one reason share), since two errors of unknown types cannot be compared. Nothing is
+/// formatted or allocated to compare.
 impl PartialEq for ExitReason {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
@@ -157,9 +162,30 @@ impl PartialEq for ExitReason {
             | (Self::NoProc, Self::NoProc) => true,
             (Self::Panic(a), Self::Panic(b)) => a == b,
             (Self::ShutdownWith(a), Self::ShutdownWith(b)) | (Self::Error(a), Self::Error(b)) => {
-                Arc::ptr_eq(a, b) || a.to_string() == b.to_string()
+                same_payload(a, b)
             }
             _ => false,
+        }
+    }
+}
+
+fn same_payload(a: &Arc<dyn StdError + Send + Sync>, b: &Arc<dyn StdError + Send + Sync>) -> bool {
+    if Arc::ptr_eq(a, b) {
+        return true;
+    }
+    match (a.downcast_ref::<Message>(), b.downcast_ref::<Message>()) {
+        (Some(a), Some(b)) => a.0 == b.0,
+        _ => false,
+    }
+}
+
+/// The error an `Error` or `ShutdownWith` reason carries is its source, so that error
+/// reporters (`anyhow`, `eyre`) show it as a cause.
+impl StdError for ExitReason {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match self {
+            Self::Error(e) | Self::ShutdownWith(e) => Some(&**e as &(dyn StdError + 'static)),
+            _ => None,
         }
     }
 }

@@ -3,6 +3,7 @@
 use std::any::Any;
 use std::collections::VecDeque;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -469,10 +470,18 @@ impl<A: Continue<C>, C: Send + 'static> Handler<A> for ContinueEnvelope<C> {
     }
 }
 
-/// The reply sender of the call being handled, kept in the context without its reply type
-/// so that [`Context::reply_to`] can take it: a `oneshot::Sender<R>`, one word, held inline
+/// The reply sender of the call being handled, kept in the context without its types so
+/// that [`Context::reply_to`] can take it: a [`CallSender<M, R>`], one word, held inline
 /// (taken out whole, by [`take_reply_sender`]).
 pub(crate) type ReplySender = SmallBox<dyn Any + Send, smallbox::space::S1>;
+
+/// A call's reply sender, tagged with the call's message type `M`, so that only a
+/// `reply_to::<M>()` takes it, not one for another message that happens to reply with the
+/// same type. The tag has no size.
+struct CallSender<M, R> {
+    tx: oneshot::Sender<R>,
+    _msg: PhantomData<fn() -> M>,
+}
 
 /// What [`Context::reply_to`] leaves in the reply sender's place: the call still has its
 /// envelope to finish (to drop what the handler left there at once).
@@ -485,13 +494,13 @@ pub(crate) fn reply_taken() -> ReplySender {
     smallbox::smallbox!(ReplyTaken)
 }
 
-/// Takes the call's reply sender out of `slot` if it replies with `R`; a sender of another
-/// reply type (a `reply_to` for the wrong message) stays where it is.
-pub(crate) fn take_reply_sender<R: Send + 'static>(
+/// Takes the reply sender out of `slot` if it is the sender of a call of message `M`; any
+/// other (a `reply_to` for another message) stays where it is.
+pub(crate) fn take_reply_sender<M: 'static, R: Send + 'static>(
     slot: &mut Option<ReplySender>,
 ) -> Option<oneshot::Sender<R>> {
-    match slot.take()?.downcast::<oneshot::Sender<R>>() {
-        Ok(tx) => Some(tx.into_inner()),
+    match slot.take()?.downcast::<CallSender<M, R>>() {
+        Ok(sender) => Some(sender.into_inner().tx),
         Err(other) => {
             *slot = Some(other);
             None
@@ -578,7 +587,7 @@ where
             // Unreachable: an envelope is delivered once. Nothing to run.
             return handler_future(std::future::ready(Flow::Ok));
         };
-        ctx.reply = Some(reply_sender(tx));
+        ctx.reply = Some(reply_sender::<M, _>(tx));
         match crate::harness::call_caught(|| actor.handle_call(msg, ctx)) {
             Ok(inner) => handler_future(CallFuture {
                 inner,
@@ -591,7 +600,7 @@ where
 
     fn finish(&mut self, ctx: &mut Context<A>, stopping: bool) -> bool {
         // The sender, unless the handler took it with `reply_to` (leaving a marker).
-        let Some(tx) = take_reply_sender::<A::Reply>(&mut ctx.reply) else {
+        let Some(tx) = take_reply_sender::<M, A::Reply>(&mut ctx.reply) else {
             ctx.reply = None;
             self.0 = CallState::Nothing;
             return false;
@@ -644,10 +653,14 @@ where
 }
 
 /// Erases a call's reply sender, inline.
-fn reply_sender<R: Send + 'static>(tx: oneshot::Sender<R>) -> ReplySender {
+fn reply_sender<M: 'static, R: Send + 'static>(tx: oneshot::Sender<R>) -> ReplySender {
+    let sender = CallSender::<M, R> {
+        tx,
+        _msg: PhantomData,
+    };
     // As in `Envelope::new`: the macro's `SmallBox::new_unchecked(val, ptr)` gets `ptr` from `val`
     // itself, so the pointer's metadata (the `Any` vtable of the sender) matches the value.
-    smallbox::smallbox!(tx)
+    smallbox::smallbox!(sender)
 }
 
 #[cfg(test)]

@@ -202,7 +202,8 @@ impl Name {
     ///
     /// # Errors
     ///
-    /// [`CallError::NoProc`] with the message when no live actor of type `A` holds the name,
+    /// [`CallError::NoProc`] with the message when no live actor holds the name,
+    /// [`CallError::WrongType`] with the message when the one that does is not an `A`,
     /// otherwise as [`ActorRef::call`].
     ///
     /// # Cancel safety
@@ -215,20 +216,27 @@ impl Name {
     {
         match self.whereis_ref::<A>() {
             Ok(Some(actor)) => actor.call(msg).await,
-            _ => Err(CallError::NoProc(msg)),
+            Ok(None) => Err(CallError::NoProc(msg)),
+            Err(wrong) => Err(CallError::WrongType(msg, wrong)),
         }
     }
 
-    /// Casts to the actor holding this name: `GenServer.cast({:via, …}, msg)`. Never fails:
-    /// when the name does not resolve, the message is dropped (R-GS-10).
-    pub fn cast<A, M>(&self, msg: M)
+    /// Casts to the actor holding this name: `GenServer.cast({:via, …}, msg)`. When the name
+    /// does not resolve, the message is dropped silently, as OTP does (R-GS-10).
+    ///
+    /// # Errors
+    ///
+    /// [`DowncastError`] when the name is held by a live actor of another type than `A`: a
+    /// mistake in the program, not a race, so it is not dropped silently. Nothing is sent.
+    pub fn cast<A, M>(&self, msg: M) -> Result<(), DowncastError>
     where
         A: Cast<M>,
         M: Send + 'static,
     {
-        if let Ok(Some(actor)) = self.whereis_ref::<A>() {
+        if let Some(actor) = self.whereis_ref::<A>()? {
             actor.cast(msg);
         }
+        Ok(())
     }
 
     /// Stops the actor holding this name: `GenServer.stop({:via, …}, reason)`.

@@ -354,7 +354,7 @@ async fn call_timeout_discards_the_late_reply_and_the_request_still_runs() {
         .call_timeout(Sleep(Duration::from_secs(10)), Duration::from_secs(1))
         .await
         .unwrap_err();
-    assert!(matches!(err, CallError::Timeout));
+    assert!(matches!(err, CallError::Timeout { .. }));
     assert_eq!(started.elapsed(), Duration::from_secs(1));
     // R-GS-6: the server still handled it; the next reply is this call's own, not the late one.
     assert_eq!(
@@ -385,7 +385,7 @@ async fn a_reused_call_timer_fires_at_each_calls_own_deadline() {
             .call_timeout(Sleep(Duration::from_secs(60)), timeout)
             .await
             .unwrap_err();
-        assert!(matches!(err, CallError::Timeout));
+        assert!(matches!(err, CallError::Timeout { .. }));
         assert_eq!(started.elapsed(), timeout);
         // The next call queues behind the 60 s request, which still runs (R-GS-6), and is
         // answered when it ends, before its own (reused) deadline.
@@ -413,7 +413,7 @@ async fn a_kept_call_timer_that_fires_early_does_not_end_a_later_call() {
         .call_timeout(Sleep(Duration::from_secs(60)), Duration::from_secs(5))
         .await
         .unwrap_err();
-    assert!(matches!(err, CallError::Timeout));
+    assert!(matches!(err, CallError::Timeout { .. }));
     assert_eq!(started.elapsed(), Duration::from_secs(5));
 }
 
@@ -437,7 +437,7 @@ async fn a_kept_call_timer_wakes_the_task_now_waiting_on_it() {
         .await
         .expect("the second task's call was never woken at its deadline")
         .unwrap();
-    assert!(matches!(err, CallError::Timeout));
+    assert!(matches!(err, CallError::Timeout { .. }));
     assert_eq!(elapsed, Duration::from_secs(5));
 }
 
@@ -459,7 +459,7 @@ fn a_call_timer_is_never_reused_across_runtimes() {
                 .call_timeout(Sleep(Duration::from_secs(9)), Duration::from_secs(2))
                 .await
                 .unwrap_err();
-            assert!(matches!(err, CallError::Timeout));
+            assert!(matches!(err, CallError::Timeout { .. }));
             assert_eq!(started.elapsed(), Duration::from_secs(2));
         });
     }
@@ -470,7 +470,7 @@ async fn default_call_timeout_is_five_seconds() {
     let s = Slow::start(()).await.unwrap();
     let started = tokio::time::Instant::now();
     let err = s.call(Sleep(Duration::from_secs(60))).await.unwrap_err();
-    assert!(matches!(err, CallError::Timeout));
+    assert!(matches!(err, CallError::Timeout { .. }));
     assert_eq!(started.elapsed(), actor_core::DEFAULT_CALL_TIMEOUT);
     assert_eq!(actor_core::DEFAULT_CALL_TIMEOUT, Duration::from_secs(5));
 }
@@ -498,7 +498,7 @@ async fn a_dropped_deferred_reply_leaves_the_caller_waiting_until_its_timeout() 
         .call_timeout(Ask, Duration::from_secs(3))
         .await
         .unwrap_err();
-    assert!(matches!(err, CallError::Timeout));
+    assert!(matches!(err, CallError::Timeout { .. }));
     assert_eq!(started.elapsed(), Duration::from_secs(3));
     assert!(f.is_alive());
 }

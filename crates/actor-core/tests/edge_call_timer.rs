@@ -90,7 +90,7 @@ async fn calls() {
         .call_timeout(Ignore, Duration::from_millis(20))
         .await
         .unwrap_err();
-    assert!(matches!(err, CallError::Timeout));
+    assert!(matches!(err, CallError::Timeout { .. }));
 }
 
 #[test]
@@ -113,7 +113,7 @@ fn item5b_calls_time_out_on_each_of_many_runtimes_made_and_dropped_on_one_thread
                 .call_timeout(Ignore, Duration::from_secs(3))
                 .await
                 .unwrap_err();
-            assert!(matches!(err, CallError::Timeout));
+            assert!(matches!(err, CallError::Timeout { .. }));
             assert_eq!(started.elapsed(), Duration::from_secs(3));
         });
     }

@@ -174,7 +174,7 @@ async fn call_cast_stop_and_whereis_through_a_via_name() {
     let name = reg.via((1, 1));
     let c = Counter::start(5).name(name.clone()).await.unwrap();
     assert_eq!(name.whereis(), Some(c.pid()));
-    name.cast::<Counter, _>(Bump);
+    name.cast::<Counter, _>(Bump).unwrap();
     assert_eq!(name.call::<Counter, _>(Get).await.unwrap(), 6);
     name.stop(ExitReason::Normal).await.unwrap();
     assert_eq!(name.whereis(), None);
@@ -183,7 +183,7 @@ async fn call_cast_stop_and_whereis_through_a_via_name() {
         name.call::<Counter, _>(Get).await,
         Err(CallError::NoProc(Get))
     ));
-    name.cast::<Counter, _>(Bump);
+    name.cast::<Counter, _>(Bump).unwrap();
     assert_eq!(name.stop(ExitReason::Normal).await, Err(StopError::NoProc));
 }
 
@@ -247,7 +247,7 @@ async fn a_supervised_actor_keeps_its_via_name_across_restarts() {
     let name = reg.via("counter");
     for _ in 0..20 {
         let old = name.whereis().unwrap();
-        name.cast::<Counter, _>(Crash);
+        name.cast::<Counter, _>(Crash).unwrap();
         old.exited().await;
         // The EXIT reached the supervisor before `exited` returned, so this call is answered
         // after the restart, which registered the same name again.

@@ -90,7 +90,7 @@ pub enum SupervisorStartError {
     Ignored,
     /// The supervisor's name is taken, or it failed for another reason.
     #[error("supervisor did not start: {0}")]
-    Start(StartError),
+    Start(#[source] StartError),
 }
 
 /// The error of a call to a supervisor about its children (the error results of §12).
@@ -141,7 +141,7 @@ pub enum ChildError {
     CallingSelf,
     /// The supervisor exited while handling the request.
     #[error("supervisor exited: {0}")]
-    SupervisorExit(ExitReason),
+    SupervisorExit(#[source] ExitReason),
 }
 
 impl<M> From<CallError<M>> for ChildError {

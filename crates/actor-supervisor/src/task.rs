@@ -364,7 +364,7 @@ impl<T> fmt::Debug for Task<T> {
 pub enum TaskError {
     /// The task exited without a result, with this reason.
     #[error("task exited: {0}")]
-    Exit(ExitReason),
+    Exit(#[source] ExitReason),
     /// No result within the timeout; the task keeps running.
     #[error("task timed out")]
     Timeout,

@@ -50,6 +50,9 @@ async fn item1_a_panicking_start_function_fails_start_child_and_the_supervisor_l
         err.to_string(),
         "child `boom` failed to start: init failed: panic: bad config"
     );
+    // The start error is the cause, for error reporters.
+    let cause = std::error::Error::source(&err).unwrap();
+    assert_eq!(cause.to_string(), "init failed: panic: bad config");
     // Nothing was stored, the sibling was not touched and the supervisor still answers.
     assert!(sup.pid().is_alive());
     assert!(sibling.is_alive());
