@@ -301,18 +301,24 @@ impl Core {
     /// Stops recording the first name `unregistered` picks, which the registry removed by
     /// itself. The first: a registration of the same name made since (after the registry's
     /// removal, before this) comes later in the list, and stays. `unregistered` compares a
-    /// registry and a key (their `PartialEq`), under the lock.
+    /// registry and a key (their `PartialEq`, user code): it runs on a snapshot of the names,
+    /// outside the lock, and the name it picks is then removed by identity if still there.
     pub(crate) fn forget_name(&self, unregistered: impl Fn(&Name) -> bool) {
+        let names = self.lock().names();
+        let Some(picked) = names.iter().find(|n| unregistered(n)).map(Name::addr) else {
+            return;
+        };
         let forgotten = {
             let mut st = self.lock();
             let found = st
                 .relations
                 .iter()
-                .position(|r| matches!(r, Relation::Name(n) if unregistered(n)));
+                .position(|r| matches!(r, Relation::Name(n) if n.addr() == picked));
             found.map(|i| st.relations.remove(i))
         };
         // Dropped outside the lock, like everything a registry owns.
         drop(forgotten);
+        drop(names);
     }
 
     /// The final exit reason, once the actor has fully terminated (names released, links

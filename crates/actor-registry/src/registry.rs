@@ -289,7 +289,16 @@ where
             Inserted::Taken(holder) => Err(RegistryError::AlreadyRegistered(holder)),
             Inserted::Ok { first_key_of_pid } => {
                 if first_key_of_pid {
-                    owner.cast(Watch(pid.clone()));
+                    // Linked by the caller itself, as Elixir's `Registry.register/3` does: no
+                    // message to the owner per registration, so no churn of registrations
+                    // can pile messages up in its mailbox. Another actor registered by name
+                    // (`Name::register`) is linked by the owner.
+                    let owner_pid = owner.pid();
+                    if self_pid().is_some_and(|me| me.id() == pid.id()) {
+                        actor_core::link(&owner_pid);
+                    } else {
+                        owner.cast(Watch(pid.clone()));
+                    }
                 }
                 if !self.inner.listeners.is_empty() {
                     let event = RegistryEvent::Register {
@@ -328,7 +337,19 @@ where
         matches: impl Fn(&V) -> bool,
     ) -> Result<(), RegistryError> {
         let me = self_pid().ok_or(RegistryError::NotInActor)?;
-        let removed = self.inner.table.unregister_where(key, me.id(), matches);
+        // `matches` (user code) runs on a snapshot, outside the table's locks; only the
+        // caller changes its own entries, so the snapshot is still what it removes from.
+        let gone: Vec<bool> = self
+            .inner
+            .table
+            .values(key, me.id())
+            .iter()
+            .map(&matches)
+            .collect();
+        let removed = self
+            .inner
+            .table
+            .unregister_marked(key, me.id(), |i| gone.get(i).copied().unwrap_or(false));
         // A via-name (unique registries only: `value` is `None` in a duplicate one) that gave
         // the caller this key is no longer its to release.
         if let Some(value) = removed.value {
@@ -343,8 +364,9 @@ where
             });
         }
         if removed.count > 0 && removed.pid_cleared {
+            // The caller unlinks itself, as Elixir's does: no message to the owner.
             if let Some(owner) = self.owner_ref() {
-                owner.cast(Unwatch(me));
+                actor_core::unlink(&owner.pid());
             }
         }
         Ok(())
@@ -402,12 +424,20 @@ where
 
     /// Every `(key, pid, value)` the predicate accepts: `Registry.select/2`.
     pub fn select(&self, keep: impl Fn(&K, &Pid, &V) -> bool) -> Vec<(K, Pid, V)> {
-        self.inner.table.select(keep)
+        // The predicate (user code) runs on a snapshot, outside the table's locks.
+        let mut all = self.inner.table.entries();
+        all.retain(|(k, p, v)| keep(k, p, v));
+        all
     }
 
     /// How many entries the predicate accepts: `Registry.count_select/2`.
     pub fn count_select(&self, keep: impl Fn(&K, &Pid, &V) -> bool) -> usize {
-        self.inner.table.select(keep).len()
+        self.inner
+            .table
+            .entries()
+            .iter()
+            .filter(|(k, p, v)| keep(k, p, v))
+            .count()
     }
 
     /// Calls `f` with the entries under `key`, in the caller, once per partition that has
@@ -449,10 +479,21 @@ where
             return Err(RegistryError::NotUnique);
         }
         let me = self_pid().ok_or(RegistryError::NotInActor)?;
-        self.inner
+        // `f` (user code) runs outside the table's locks, on a copy of the value; only the
+        // caller changes its own entry, so nothing can change it in between.
+        let old = self
+            .inner
             .table
-            .update_value(key, me.id(), f)
-            .ok_or(RegistryError::NotRegistered)
+            .values(key, me.id())
+            .into_iter()
+            .next()
+            .ok_or(RegistryError::NotRegistered)?;
+        let new = f(&old);
+        if self.inner.table.replace_value(key, me.id(), new.clone()) {
+            Ok((new, old))
+        } else {
+            Err(RegistryError::NotRegistered)
+        }
     }
 
     /// A meta value: `Registry.meta/2`.
@@ -552,7 +593,6 @@ impl<K: RegistryKey, V: RegistryValue> fmt::Debug for Owner<K, V> {
 }
 
 struct Watch(Pid);
-struct Unwatch(Pid);
 
 impl<K, V> Actor for Owner<K, V>
 where
@@ -587,19 +627,6 @@ where
     async fn handle_cast(&mut self, Watch(pid): Watch, ctx: &mut Context<Self>) -> Flow {
         // Linking to an actor that already died gives an EXIT with noproc, which cleans up.
         ctx.link(&pid);
-        Flow::Ok
-    }
-}
-
-impl<K, V> Cast<Unwatch> for Owner<K, V>
-where
-    K: RegistryKey,
-    V: RegistryValue,
-{
-    async fn handle_cast(&mut self, Unwatch(pid): Unwatch, ctx: &mut Context<Self>) -> Flow {
-        if self.inner.table.keys_of(pid.id()).is_empty() {
-            ctx.unlink(&pid);
-        }
         Flow::Ok
     }
 }

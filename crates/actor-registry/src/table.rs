@@ -173,29 +173,28 @@ where
         Inserted::Ok { first_key_of_pid }
     }
 
-    /// Removes `pid`'s entries under `key` for which `remove` holds.
-    pub(crate) fn unregister_where(
+    /// Removes `pid`'s entries under `key` whose position `gone` picks, positions as in what
+    /// [`values`](Self::values) returns (only `pid` changes its entries, so they stay put).
+    /// `gone` is the framework's own, never user code: it runs under the table's lock.
+    pub(crate) fn unregister_marked(
         &self,
         key: &K,
         pid: ActorId,
-        remove: impl Fn(&V) -> bool,
+        gone: impl Fn(usize) -> bool,
     ) -> Removed<V> {
         let part = self.home(key, pid);
-        let mut count = 0;
-        let mut value = None;
-        let keep = self.keys == Keys::Unique;
+        let mut gone_values = Vec::new();
         let mut key_cleared = true;
         if let Some(mut slots) = part.by_key.get_mut(key) {
             if let Some(slot) = slots.get_mut(&pid) {
-                let before = slot.values.len();
-                slot.values.retain(|v| {
-                    let gone = remove(v);
-                    if gone && keep {
-                        value = Some(v.clone());
+                let all = std::mem::take(&mut slot.values);
+                for (i, v) in all.into_iter().enumerate() {
+                    if gone(i) {
+                        gone_values.push(v);
+                    } else {
+                        slot.values.push(v);
                     }
-                    !gone
-                });
-                count = before - slot.values.len();
+                }
                 key_cleared = slot.values.is_empty();
                 if key_cleared {
                     slots.remove(&pid);
@@ -203,9 +202,17 @@ where
             }
         }
         part.by_key.remove_if(key, |_, slots| slots.is_empty());
+        let count = gone_values.len();
         if count > 0 {
             forget_key(&part.by_pid, pid, key, count);
         }
+        // Moved out, not cloned; the rest (user `Drop`) go here, after the locks.
+        let value = if self.keys == Keys::Unique {
+            gone_values.pop()
+        } else {
+            None
+        };
+        drop(gone_values);
         Removed {
             count,
             value,
@@ -306,16 +313,14 @@ where
             .sum()
     }
 
-    /// Every entry `(key, pid, value)` that `keep` accepts.
-    pub(crate) fn select(&self, keep: impl Fn(&K, &Pid, &V) -> bool) -> Vec<(K, Pid, V)> {
+    /// Every entry `(key, pid, value)`.
+    pub(crate) fn entries(&self) -> Vec<(K, Pid, V)> {
         let mut out = Vec::new();
         for part in &self.partitions {
             for e in &part.by_key {
                 for slot in e.value().values() {
                     for v in &slot.values {
-                        if keep(e.key(), &slot.pid, v) {
-                            out.push((e.key().clone(), slot.pid.clone(), v.clone()));
-                        }
+                        out.push((e.key().clone(), slot.pid.clone(), v.clone()));
                     }
                 }
             }
@@ -323,19 +328,21 @@ where
         out
     }
 
-    /// Replaces the value of `pid`'s entry under a unique `key`; `(new, old)` if it held it.
-    pub(crate) fn update_value(
-        &self,
-        key: &K,
-        pid: ActorId,
-        f: impl FnOnce(&V) -> V,
-    ) -> Option<(V, V)> {
+    /// Replaces the value of `pid`'s entry under a unique `key`; `false` if it holds none.
+    pub(crate) fn replace_value(&self, key: &K, pid: ActorId, new: V) -> bool {
         let part = self.by_key_part(key);
-        let mut slots = part.by_key.get_mut(key)?;
-        let value = slots.get_mut(&pid)?.values.first_mut()?;
-        let new = f(value);
-        let old = std::mem::replace(value, new.clone());
-        Some((new, old))
+        let old = {
+            let Some(mut slots) = part.by_key.get_mut(key) else {
+                return false;
+            };
+            match slots.get_mut(&pid).and_then(|s| s.values.first_mut()) {
+                Some(value) => std::mem::replace(value, new),
+                None => return false,
+            }
+        };
+        // The old value (user `Drop`) goes after the lock.
+        drop(old);
+        true
     }
 }
 

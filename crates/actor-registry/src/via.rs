@@ -71,7 +71,7 @@ where
             .registry
             .inner
             .table
-            .unregister_where(key, pid.id(), |_| true);
+            .unregister_marked(key, pid.id(), |_| true);
     }
 
     fn whereis_name(&self, key: &K) -> Option<Pid> {
