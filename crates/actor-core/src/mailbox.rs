@@ -39,7 +39,7 @@ use crate::signal::{Down, Exit};
 /// assert_eq!(Mailbox::bounded(0), Mailbox::Bounded(1));
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum Mailbox {
     /// No bound (the default, as in OTP).
@@ -47,6 +47,57 @@ pub enum Mailbox {
     Unbounded,
     /// `try_` sends fail once this many messages are queued.
     Bounded(usize),
+}
+
+/// Read as `"unbounded"` or `{"bounded": capacity}`; a capacity of 0 is read as 1, as
+/// [`Mailbox::bounded`] takes it, so what is read equals what `bounded` makes.
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for Mailbox {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{self, MapAccess, Visitor};
+
+        const FORMS: &str = r#"a mailbox: "unbounded" or {"bounded": capacity}"#;
+
+        struct MailboxVisitor;
+
+        impl<'de> Visitor<'de> for MailboxVisitor {
+            type Value = Mailbox;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(FORMS)
+            }
+
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Mailbox, E> {
+                match s {
+                    "unbounded" => Ok(Mailbox::Unbounded),
+                    _ => Err(E::invalid_value(de::Unexpected::Str(s), &self)),
+                }
+            }
+
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Mailbox, M::Error> {
+                match map.next_key::<String>()?.as_deref() {
+                    Some("bounded") => {}
+                    Some(other) => {
+                        return Err(de::Error::custom(format_args!(
+                            "unknown key `{other}` in a mailbox, expected {FORMS}"
+                        )));
+                    }
+                    None => return Err(de::Error::invalid_length(0, &self)),
+                }
+                let capacity = map
+                    .next_value::<usize>()
+                    .map_err(|e| de::Error::custom(format_args!("mailbox capacity: {e}")))?;
+                if map.next_key::<String>()?.is_some() {
+                    return Err(de::Error::custom(format_args!(
+                        "a mailbox map has one key, expected {FORMS}"
+                    )));
+                }
+                Ok(Mailbox::bounded(capacity))
+            }
+        }
+
+        d.deserialize_any(MailboxVisitor)
+    }
 }
 
 impl Mailbox {

@@ -12,7 +12,7 @@ use crate::error::FlagsError;
 /// assert_eq!(actor_supervisor::Strategy::default(), actor_supervisor::Strategy::OneForOne);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum Strategy {
     /// Restart only the child that exited.
@@ -32,7 +32,7 @@ pub enum Strategy {
 /// assert_eq!(actor_supervisor::AutoShutdown::default(), actor_supervisor::AutoShutdown::Never);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum AutoShutdown {
     /// Never (the default).
@@ -63,8 +63,7 @@ pub enum AutoShutdown {
 /// assert_eq!(SupervisorFlags::default().intensity, 3);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct SupervisorFlags {
     /// The restart strategy.
@@ -72,7 +71,7 @@ pub struct SupervisorFlags {
     /// How many restarts are tolerated within `period` (`max_restarts`).
     pub intensity: u32,
     /// The sliding window (`max_seconds`); must be more than zero.
-    #[cfg_attr(feature = "serde", serde(with = "seconds"))]
+    #[cfg_attr(feature = "serde", serde(serialize_with = "seconds::serialize"))]
     pub period: Duration,
     /// When significant children shut the supervisor down.
     pub auto_shutdown: AutoShutdown,
@@ -126,13 +125,9 @@ impl SupervisorFlags {
 mod seconds {
     use std::time::Duration;
 
-    use serde::{Deserialize, Deserializer, Serializer};
+    use serde::Serializer;
 
     pub(super) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_u64(d.as_secs())
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        u64::deserialize(d).map(Duration::from_secs)
     }
 }

@@ -48,6 +48,8 @@
 #![warn(clippy::print_stdout)]
 
 mod child;
+#[cfg(feature = "serde")]
+mod config;
 mod dynamic;
 mod error;
 mod flags;

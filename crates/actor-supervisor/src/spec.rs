@@ -20,7 +20,7 @@ use crate::flags::AutoShutdown;
 /// assert_eq!(Restart::default(), Restart::Permanent);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum Restart {
     /// Always restarted.
@@ -45,13 +45,13 @@ pub enum Restart {
 /// assert_eq!(s, Shutdown::default_for(actor_supervisor::ChildType::Worker));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum Shutdown {
     /// Killed at once (`brutal_kill`); it exits `Killed`, `terminate` does not run.
     BrutalKill,
     /// Sent `Shutdown`, then killed if it has not exited within the duration.
-    Timeout(#[cfg_attr(feature = "serde", serde(with = "millis"))] Duration),
+    Timeout(#[cfg_attr(feature = "serde", serde(serialize_with = "millis::serialize"))] Duration),
     /// Sent `Shutdown`, and waited for as long as it takes (`infinity`).
     Infinity,
 }
@@ -74,7 +74,7 @@ impl Shutdown {
 /// assert_eq!(actor_supervisor::ChildType::default(), actor_supervisor::ChildType::Worker);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum ChildType {
     /// A worker (the default).
@@ -449,8 +449,7 @@ impl fmt::Debug for ChildSpec {
 /// assert_eq!(opts.shutdown, Some(Shutdown::Timeout(std::time::Duration::from_secs(2))));
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ChildOptions {
     /// The id.
@@ -470,13 +469,9 @@ pub struct ChildOptions {
 pub(crate) mod millis {
     use std::time::Duration;
 
-    use serde::{Deserialize, Deserializer, Serializer};
+    use serde::Serializer;
 
     pub(crate) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-    }
-
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        u64::deserialize(d).map(Duration::from_millis)
     }
 }
