@@ -7,10 +7,9 @@
 use std::any::Any;
 use std::collections::{HashMap, HashSet};
 use std::pin::pin;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
-use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 
 use crate::actor::Actor;
@@ -19,6 +18,7 @@ use crate::mailbox::{Deliver, Envelope, Mailbox, MailboxRx, Queue, Refused, Syst
 use crate::name::Name;
 use crate::pid::{ActorId, Pid};
 use crate::signal::{self, Down, Exit, MonitorRef};
+use crate::sync::{AtomicBool, AtomicU8, Mutex, MutexGuard, Notify};
 use crate::system::{self, ActorInfo, Status};
 
 const STARTING: u8 = 0;
@@ -117,10 +117,9 @@ impl Core {
         }
     }
 
-    /// Locks the record. The sections under this lock never panic, so a poisoned lock can
-    /// only come from a bug elsewhere; the data is still consistent and is used as is.
+    /// Locks the record. No user code runs under it.
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        self.state.lock()
     }
 
     pub(crate) fn status(&self) -> Status {

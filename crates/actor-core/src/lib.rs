@@ -71,8 +71,12 @@ mod pid;
 mod run_loop;
 mod signal;
 mod spawn;
+mod sync;
 mod system;
 mod timer;
+
+#[cfg(all(loom, test))]
+mod loom_tests;
 
 pub use actor::{Actor, InitError};
 pub use actor_ref::{ActorRef, DEFAULT_CALL_TIMEOUT, WeakActorRef};

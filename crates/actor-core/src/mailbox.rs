@@ -7,10 +7,9 @@ use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::task::{Context as TaskContext, Poll, Waker, ready};
 
-use parking_lot::{Mutex, MutexGuard};
 use smallbox::SmallBox;
 use tokio::sync::oneshot;
 
@@ -20,6 +19,7 @@ use crate::context::Context;
 use crate::exit::ExitReason;
 use crate::handler::{Call, CallReply, Cast, Continue, Flow, Info};
 use crate::signal::{Down, Exit};
+use crate::sync::{AtomicUsize, Mutex, MutexGuard};
 
 /// The kind of mailbox an actor gets at start.
 ///

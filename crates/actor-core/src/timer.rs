@@ -7,12 +7,11 @@ use std::time::Duration;
 use tokio::task::AbortHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 
-use parking_lot::{Mutex, MutexGuard};
-
 use crate::actor_ref::ActorRef;
 use crate::cell::PushError;
 use crate::handler::Info;
 use crate::mailbox::InfoEnvelope;
+use crate::sync::{Mutex, MutexGuard};
 
 /// A running timer; cancel it with [`cancel`](TimerRef::cancel). Dropping it does not cancel.
 ///
@@ -46,7 +45,7 @@ pub struct TimerRef {
     task: AbortHandle,
 }
 
-struct TimerState {
+pub(crate) struct TimerState {
     /// Set once the timer has fired for the last time or was cancelled. Sending a message
     /// and setting it are each done under this lock, so a send either completes before
     /// [`TimerRef::cancel`] takes the lock or does not happen at all. Only the push into the
@@ -57,14 +56,28 @@ struct TimerState {
 }
 
 impl TimerState {
+    pub(crate) fn new(deadline: Instant, period: Option<Duration>) -> Self {
+        Self {
+            done: Mutex::new(false),
+            deadline,
+            period,
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, bool> {
         self.done.lock()
+    }
+
+    /// Marks the timer done: nothing is sent from now on. `false` if it already was.
+    pub(crate) fn finish(&self) -> bool {
+        let mut done = self.lock();
+        !std::mem::replace(&mut *done, true)
     }
 
     /// Pushes `msg` unless the timer is done; with `last`, marks it done. `Err` when the
     /// timer is done from now on, with the message if it was not queued (the timer was
     /// cancelled, or the actor is gone), for the caller to drop after the lock is released.
-    fn send<A: Info<M>, M: Send + 'static>(
+    pub(crate) fn send<A: Info<M>, M: Send + 'static>(
         &self,
         target: &ActorRef<A>,
         msg: M,
@@ -94,12 +107,8 @@ impl TimerRef {
     /// next send, or `None` if a one-shot timer had already fired or the timer was cancelled
     /// before. No message is sent after this returns.
     pub fn cancel(&self) -> Option<Duration> {
-        {
-            let mut done = self.state.lock();
-            if *done {
-                return None;
-            }
-            *done = true;
+        if !self.state.finish() {
+            return None;
         }
         self.task.abort();
         let now = Instant::now();
@@ -140,11 +149,7 @@ where
     M: Send + 'static,
 {
     let deadline = Instant::now().checked_add(after).unwrap_or_else(far_future);
-    let state = Arc::new(TimerState {
-        done: Mutex::new(false),
-        deadline,
-        period: None,
-    });
+    let state = Arc::new(TimerState::new(deadline, None));
     let weak = target.downgrade();
     let st = state.clone();
     let task = tokio::spawn(async move {
@@ -169,11 +174,7 @@ where
     let deadline = Instant::now()
         .checked_add(period)
         .unwrap_or_else(far_future);
-    let state = Arc::new(TimerState {
-        done: Mutex::new(false),
-        deadline,
-        period: Some(period),
-    });
+    let state = Arc::new(TimerState::new(deadline, Some(period)));
     let weak = target.downgrade();
     let st = state.clone();
     let task = tokio::spawn(async move {
