@@ -168,7 +168,8 @@ pub(crate) fn run<A: Actor>(
         // When the task is aborted (a kill), the future is dropped: its locals, `actor` among
         // them, before its captured arguments, `guard` among them, so the state is dropped
         // before the guard's cleanup makes the exit observable, as on the paths below. A
-        // panic in the state's `Drop` there is caught by tokio, which drops the task.
+        // panic in the state's `Drop` there unwinds into tokio, which contains it (the task's
+        // result carries it); the guard still runs, and the reason stays the signal's.
         let Some((mut actor, mut ctx)) = starting.await else {
             // Start failed and was fully cleaned up; dropping the guard does nothing more.
             drop(guard);
@@ -259,11 +260,10 @@ pub(crate) fn run<A: Actor>(
         // listening socket, a file lock) is released before a waiter, a linked or monitoring
         // actor or a supervisor restarting it can see the exit. A panic in its `Drop` replaces
         // the reason, as one in `terminate` does.
-        let reason = match call_caught(move || drop(actor)) {
+        let reason = match call_caught(move || drop((actor, ctx))) {
             Ok(()) => reason,
             Err(panic) => panic,
         };
-        drop(ctx);
         if let Some(held) = held.as_mut() {
             held.flush();
         }
