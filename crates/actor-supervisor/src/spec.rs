@@ -233,6 +233,11 @@ pub struct ChildSpec {
 impl ChildSpec {
     /// A spec with a start function that returns the started child's pid (`None` for
     /// `ignore`).
+    ///
+    /// A start function that panics, while building its future or while it runs, is a
+    /// failed start (`StartError::Failed(ExitReason::Panic(..))`), as OTP's supervisor takes
+    /// an exception in a start function as `{error, Reason}`: the supervisor and its other
+    /// children carry on, and a restart that panics is retried.
     pub fn new<F, Fut>(id: impl Into<ChildId>, start: F) -> Self
     where
         F: Fn() -> Fut + Send + Sync + 'static,
