@@ -183,18 +183,12 @@ impl<A: Actor> ActorRef<A> {
                         .ok(),
                     None => Some(core.wait_exit().await),
                 };
-                exited.map_or(
-                    Err(CallError::Timeout {
-                        callee: self.pid(),
-                        timeout,
-                    }),
+                exited.map_or_else(
+                    || Err(CallError::Timeout { callee: self.pid() }),
                     |reason| Err(CallError::Exit(reason)),
                 )
             }
-            Err(_) => Err(CallError::Timeout {
-                callee: self.pid(),
-                timeout,
-            }),
+            Err(_) => Err(CallError::Timeout { callee: self.pid() }),
         }
     }
 

@@ -56,17 +56,17 @@ pub enum CallError<M> {
     CallingSelf(M),
     /// No reply came within the timeout (OTP's
     /// `{timeout, {gen_server, call, [Pid, Msg, T]}}`); a late reply is dropped.
-    #[error("call to {callee} timed out after {timeout:?}")]
+    /// Its payloads are small or boxed so that every `call`'s result stays as small as it
+    /// was before they were added: it is moved through each call's future.
+    #[error("call to {callee} timed out")]
     Timeout {
         /// The actor that was called.
         callee: Pid,
-        /// How long the caller waited.
-        timeout: std::time::Duration,
     },
     /// The name resolved to a live actor of another type than the one called
     /// ([`Name::call`](crate::Name::call)); nothing was sent.
     #[error("{1}")]
-    WrongType(M, #[source] DowncastError),
+    WrongType(M, #[source] Box<DowncastError>),
     /// The actor exited before replying, with this reason.
     #[error("actor exited before replying: {0}")]
     Exit(#[source] ExitReason),
@@ -89,7 +89,7 @@ impl<M> CallError<M> {
             Self::Exit(r) => r.clone(),
             Self::CallingSelf(_) => ExitReason::msg("calling_self"),
             Self::Timeout { .. } => ExitReason::msg("timeout"),
-            Self::WrongType(_, e) => ExitReason::error(e.clone()),
+            Self::WrongType(_, e) => ExitReason::error((**e).clone()),
         }
     }
 }
@@ -99,11 +99,7 @@ impl<M> fmt::Debug for CallError<M> {
         match self {
             Self::NoProc(_) => f.write_str("NoProc(..)"),
             Self::CallingSelf(_) => f.write_str("CallingSelf(..)"),
-            Self::Timeout { callee, timeout } => f
-                .debug_struct("Timeout")
-                .field("callee", callee)
-                .field("timeout", timeout)
-                .finish(),
+            Self::Timeout { callee } => f.debug_struct("Timeout").field("callee", callee).finish(),
             Self::WrongType(_, e) => f.debug_tuple("WrongType").field(&"..").field(e).finish(),
             Self::Exit(r) => f.debug_tuple("Exit").field(r).finish(),
         }

@@ -217,7 +217,7 @@ impl Name {
         match self.whereis_ref::<A>() {
             Ok(Some(actor)) => actor.call(msg).await,
             Ok(None) => Err(CallError::NoProc(msg)),
-            Err(wrong) => Err(CallError::WrongType(msg, wrong)),
+            Err(wrong) => Err(CallError::WrongType(msg, Box::new(wrong))),
         }
     }
 

@@ -120,8 +120,16 @@ async fn item9_reply_to_is_tied_to_its_message_not_to_its_reply_type() {
     assert_eq!(s.call(Get2).await.unwrap(), 22);
 }
 
+#[test]
+fn item9_a_call_result_is_no_bigger_than_before_its_new_payloads() {
+    // `Result<u64, CallError<()>>` was 24 bytes, `Exit(ExitReason)` its largest variant;
+    // the callee's pid and the boxed downcast error keep it there (a timeout's duration and
+    // an inline `DowncastError` made it 48, moved through every call's future).
+    assert!(std::mem::size_of::<Result<u64, CallError<()>>>() <= 24);
+}
+
 #[tokio::test(start_paused = true)]
-async fn item9_a_timeout_names_the_callee_and_the_time_waited() {
+async fn item9_a_timeout_names_the_callee() {
     // Before: `CallError::Timeout` carried nothing.
     let s = Server::start(()).await.unwrap();
     let err = s
@@ -129,14 +137,8 @@ async fn item9_a_timeout_names_the_callee_and_the_time_waited() {
         .await
         .unwrap_err();
     match &err {
-        CallError::Timeout { callee, timeout } => {
-            assert_eq!(*callee, s.pid());
-            assert_eq!(*timeout, Duration::from_secs(2));
-        }
+        CallError::Timeout { callee } => assert_eq!(*callee, s.pid()),
         other => panic!("expected Timeout, got {other:?}"),
     }
-    assert_eq!(
-        err.to_string(),
-        format!("call to {} timed out after 2s", s.pid())
-    );
+    assert_eq!(err.to_string(), format!("call to {} timed out", s.pid()));
 }
