@@ -124,18 +124,16 @@ pub(crate) type InlineSpace = smallbox::space::S2;
 /// system message. 32 bytes: a message, or a call whose request and reply are small, is held
 /// inline; a bigger one goes to the heap on its own.
 ///
-/// Benchmarked (`docs/benchmarks.md`): with one variant per kind of system message the
-/// envelope was 40 bytes, and a burst of casts touched a quarter more fresh memory; with
-/// every call boxed, a call cost one more allocation, made by the caller and freed by the
-/// actor's thread.
+/// Invariant: four words (a unit test pins it). All system messages share one variant so
+/// that none adds a fifth word, and a small call is held inline, so that queuing it costs
+/// no allocation of its own (`docs/benchmarks.md` has the measurements behind both).
 pub(crate) struct Envelope<A: Actor>(SmallBox<dyn Deliver<A>, InlineSpace>);
 
 impl<A: Actor> Envelope<A> {
     /// Puts `item` in an envelope, inline when it fits [`InlineSpace`].
     ///
-    /// Benchmarked (`docs/benchmarks.md`): boxing every cast was one allocation per message,
-    /// freed on the actor's thread, and 32 bytes of fresh heap per queued message; storing it
-    /// inline took cast throughput from 0.44x to 0.56x of raw tokio.
+    /// A message that fits is never boxed: queuing a cast allocates nothing of its own
+    /// (`docs/benchmarks.md`).
     pub(crate) fn new<D: Deliver<A>>(item: D) -> Self {
         // The only unsafe code in the libraries is this macro's expansion: it calls
         // `SmallBox::new_unchecked(val, ptr)` with `ptr` taken from `val` itself by
@@ -258,8 +256,8 @@ pub(crate) type HandlerFuture<'a> = SmallBox<dyn Future<Output = Flow> + Send + 
 
 /// Erases a cast or info handler's future, inline when it fits.
 ///
-/// Benchmarked (`docs/benchmarks.md`): a boxed future per message was a quarter of the
-/// instructions of a cast (malloc and free, counted with callgrind).
+/// A future that fits is held in the loop's own slot: handling a message allocates nothing
+/// for its handler (`docs/benchmarks.md`).
 pub(crate) fn handler_future<'a, F>(fut: F) -> HandlerFuture<'a>
 where
     F: Future<Output = Flow> + Send + 'a,
@@ -605,9 +603,8 @@ impl<F: Future<Output = CallReply<R>>, M, R> Future for CallFuture<'_, F, M, R> 
         let mut this = self.project();
         // The handler is polled under a catch of its own, so a panicking call handler unwinds
         // to this frame, not through it to the loop's catch: one frame fewer for both passes
-        // of the unwinder, 2,800 of a crash-restart cycle's 51,000 instructions (callgrind,
-        // `docs/benchmarks.md`). The panic ends the same way: no reply, and the actor stops
-        // with the panic as its reason.
+        // of the unwinder (`docs/benchmarks.md`). The panic ends the same way: no reply, and
+        // the actor stops with the panic as its reason.
         let reply = match catch_unwind(AssertUnwindSafe(|| this.inner.as_mut().poll(cx))) {
             Ok(Poll::Ready(reply)) => reply,
             Ok(Poll::Pending) => return Poll::Pending,

@@ -62,14 +62,13 @@ impl<F: Future> Future for InSpan<'_, F> {
 
 /// One poll of a callback inside the actor's span, a panic turned into its exit reason. The
 /// loop polls each handler in place with this rather than through [`catch`], which would
-/// move the handler into a future of its own: two copies of the handler slot per message,
-/// a tenth of a cast's instructions (callgrind, `docs/benchmarks.md`).
+/// move the handler into a future of its own (two copies of the handler slot per message).
 ///
 /// Never inlined: the function that catches a panic is the one the unwinder searches twice,
-/// through its whole table of call sites. Kept small, a crash costs 6,000 fewer instructions
-/// than with the catch inside the (large) loop, for 20 more per message. A call handler's
-/// panic is caught one frame closer still, in the future that maps its reply
-/// (`mailbox::CallFuture`), and reaches this catch as a `Flow::Stop`.
+/// through its whole table of call sites, so it is kept small rather than inside the (large)
+/// loop (`docs/benchmarks.md` has the trade's figures). A call handler's panic is caught one
+/// frame closer still, in the future that maps its reply (`mailbox::CallFuture`), and reaches
+/// this catch as a `Flow::Stop`.
 #[inline(never)]
 fn poll_caught<F: Future + ?Sized>(
     core: &Core,
@@ -153,8 +152,8 @@ pub(crate) fn start<A: Actor>(
 /// cleans up however the task ends.
 ///
 /// A plain function returning an `async` block, not an `async fn`: an `async fn`'s future
-/// holds its arguments twice (as captured, and again as the body's locals), which made every
-/// idle actor's task 56 bytes bigger (measured; guarded by a unit test below).
+/// holds its arguments twice (as captured, and again as the body's locals), which would make
+/// every idle actor's task bigger (a unit test below bounds its size).
 #[allow(
     clippy::manual_async_fn,
     reason = "an `async fn` would hold its arguments twice in the future"
@@ -322,8 +321,8 @@ mod tests {
     #[test]
     fn an_idle_actors_task_stays_small() {
         // Every idle actor holds this future (in its tokio task): its size is most of the
-        // memory per idle actor (`docs/benchmarks.md`, 815 B in all). 336 bytes for a
-        // trivial actor; `run` as an `async fn` made it 56 more.
+        // memory per idle actor (`docs/benchmarks.md`). The bound is what a trivial actor
+        // needs; `run` as an `async fn` exceeds it.
         let (cell, rx) = ActorCell::<Sink>::new(Mailbox::Unbounded);
         let guard = ExitGuard { pid: cell.pid() };
         let starting: Starting<Sink> = Box::pin(std::future::ready(None));
