@@ -77,6 +77,8 @@ mod timer;
 
 #[cfg(all(loom, test))]
 mod loom_tests;
+#[cfg(test)]
+mod test_actor;
 
 pub use actor::{Actor, InitError};
 pub use actor_ref::{ActorRef, DEFAULT_CALL_TIMEOUT, WeakActorRef};

@@ -9,31 +9,8 @@ use crate::actor_ref::ActorRef;
 use crate::cell::{self, ActorCell, PushError};
 use crate::exit::ExitReason;
 use crate::mailbox::{CastEnvelope, Mailbox};
+use crate::test_actor::{Note, Sink, Tick};
 use crate::timer::TimerState;
-use crate::{Actor, Cast, Context, Flow, Info, InitError};
-
-struct Sink;
-struct Note(u32);
-struct Tick;
-
-impl Actor for Sink {
-    type Args = ();
-    async fn init(_: (), _: &mut Context<Self>) -> Result<Self, InitError> {
-        Ok(Sink)
-    }
-}
-
-impl Cast<Note> for Sink {
-    async fn handle_cast(&mut self, _: Note, _: &mut Context<Self>) -> Flow {
-        Flow::Ok
-    }
-}
-
-impl Info<Tick> for Sink {
-    async fn handle_info(&mut self, _: Tick, _: &mut Context<Self>) -> Flow {
-        Flow::Ok
-    }
-}
 
 #[test]
 fn loom_a_push_racing_the_close_is_queued_before_it_or_handed_back() {

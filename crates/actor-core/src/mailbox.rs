@@ -720,23 +720,7 @@ mod tests {
 
     use super::*;
     use crate::cell::PushError;
-    use crate::{Call, CallReply, Cast, Flow, InitError};
-
-    struct Sink;
-    struct Note(u32);
-
-    impl Actor for Sink {
-        type Args = ();
-        async fn init(_: (), _: &mut Context<Self>) -> Result<Self, InitError> {
-            Ok(Sink)
-        }
-    }
-
-    impl Cast<Note> for Sink {
-        async fn handle_cast(&mut self, _: Note, _: &mut Context<Self>) -> Flow {
-            Flow::Ok
-        }
-    }
+    use crate::test_actor::{Get, Lookup, Note, Sink};
 
     fn poll(rx: &mut MailboxRx<Sink>) -> Poll<Envelope<Sink>> {
         let mut cx = TaskContext::from_waker(Waker::noop());
@@ -745,23 +729,6 @@ mod tests {
 
     fn note(mut env: Envelope<Sink>) -> u32 {
         env.take_msg().unwrap().downcast::<Note>().unwrap().0
-    }
-
-    struct Get;
-    struct Lookup(#[allow(dead_code, reason = "only its size matters")] [u64; 2]);
-
-    impl Call<Get> for Sink {
-        type Reply = u64;
-        async fn handle_call(&mut self, _: Get, _: &mut Context<Self>) -> CallReply<u64> {
-            CallReply::Reply(0)
-        }
-    }
-
-    impl Call<Lookup> for Sink {
-        type Reply = u64;
-        async fn handle_call(&mut self, _: Lookup, _: &mut Context<Self>) -> CallReply<u64> {
-            CallReply::Reply(0)
-        }
     }
 
     #[test]

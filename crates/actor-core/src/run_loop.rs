@@ -300,23 +300,7 @@ fn fail_start(
 mod tests {
     use super::*;
     use crate::mailbox::Mailbox;
-    use crate::{Cast, Flow};
-
-    struct Sink;
-    struct Note;
-
-    impl Actor for Sink {
-        type Args = ();
-        async fn init(_: (), _: &mut Context<Self>) -> Result<Self, InitError> {
-            Ok(Sink)
-        }
-    }
-
-    impl Cast<Note> for Sink {
-        async fn handle_cast(&mut self, _: Note, _: &mut Context<Self>) -> Flow {
-            Flow::Ok
-        }
-    }
+    use crate::test_actor::Sink;
 
     #[test]
     fn an_idle_actors_task_stays_small() {
