@@ -3,43 +3,21 @@
 //! is a clear panic (documented on `call`).
 #![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 
+mod support;
+
 use std::time::Duration;
 
-use actor_core::{Actor, Call, CallError, CallReply, Context, InitError};
-
-struct Echo;
-struct Ping;
-/// Never answered: the call can only time out.
-struct Ignore;
-
-impl Actor for Echo {
-    type Args = ();
-    async fn init(_: (), _: &mut Context<Self>) -> Result<Self, InitError> {
-        Ok(Echo)
-    }
-}
-
-impl Call<Ping> for Echo {
-    type Reply = ();
-    async fn handle_call(&mut self, _: Ping, _: &mut Context<Self>) -> CallReply<()> {
-        CallReply::Reply(())
-    }
-}
-
-impl Call<Ignore> for Echo {
-    type Reply = ();
-    async fn handle_call(&mut self, _: Ignore, _: &mut Context<Self>) -> CallReply<()> {
-        CallReply::NoReply
-    }
-}
+use actor_core::Actor;
+use actor_core::CallError;
+use support::{Hold, Ping, Spy, spy, spy_args};
 
 #[tokio::test(start_paused = true)]
 async fn item5a_a_finished_call_leaves_no_timer_for_the_paused_clock_to_advance_to() {
     // On the old code the call's 5 s timer stayed armed in a per-thread cache, and the
     // paused clock jumped to it as soon as the runtime idled.
-    let echo = Echo::start(()).await.unwrap();
+    let (echo, _events) = spy(false).await;
     let started = tokio::time::Instant::now();
-    echo.call(Ping).await.unwrap();
+    assert_eq!(echo.call(Ping).await.unwrap(), 42);
     // Wait on something outside the runtime: it idles meanwhile, and a paused clock
     // advances to the next armed timer, if there is one.
     let (tx, rx) = tokio::sync::oneshot::channel();
@@ -69,16 +47,16 @@ fn multi_thread() -> tokio::runtime::Runtime {
 /// Calls from the runtime's own thread (the `block_on` future) and from tasks, timed and
 /// timing out, as a service does.
 async fn calls() {
-    let echo = Echo::start(()).await.unwrap();
+    let (echo, _events) = spy(false).await;
     for _ in 0..100 {
-        echo.call(Ping).await.unwrap();
+        assert_eq!(echo.call(Ping).await.unwrap(), 42);
     }
     let tasks: Vec<_> = (0..4)
         .map(|_| {
             let echo = echo.clone();
             tokio::spawn(async move {
                 for _ in 0..100 {
-                    echo.call(Ping).await.unwrap();
+                    assert_eq!(echo.call(Ping).await.unwrap(), 42);
                 }
             })
         })
@@ -87,7 +65,7 @@ async fn calls() {
         t.await.unwrap();
     }
     let err = echo
-        .call_timeout(Ignore, Duration::from_millis(20))
+        .call_timeout(Hold, Duration::from_millis(20))
         .await
         .unwrap_err();
     assert!(matches!(err, CallError::Timeout { .. }));
@@ -107,10 +85,10 @@ fn item5b_calls_time_out_on_each_of_many_runtimes_made_and_dropped_on_one_thread
             .build()
             .unwrap();
         paused.block_on(async {
-            let echo = Echo::start(()).await.unwrap();
+            let (echo, _events) = spy(false).await;
             let started = tokio::time::Instant::now();
             let err = echo
-                .call_timeout(Ignore, Duration::from_secs(3))
+                .call_timeout(Hold, Duration::from_secs(3))
                 .await
                 .unwrap_err();
             assert!(matches!(err, CallError::Timeout { .. }));
@@ -126,7 +104,9 @@ fn item5d_a_timed_call_on_a_runtime_without_time_panics_with_tokios_message() {
         .build()
         .unwrap();
     rt.block_on(async {
-        let echo = Echo::start(()).await.unwrap();
+        // Started without `spy`, which waits for its first event with a timeout.
+        let (args, _events) = spy_args(false);
+        let echo = Spy::start(args).await.unwrap();
         let _ = echo.call(Ping).await;
     });
 }
@@ -137,7 +117,9 @@ fn item5d_an_untimed_call_needs_no_time_driver() {
         .build()
         .unwrap();
     rt.block_on(async {
-        let echo = Echo::start(()).await.unwrap();
-        echo.call_timeout(Ping, Duration::MAX).await.unwrap();
+        // Started without `spy`, which waits for its first event with a timeout.
+        let (args, _events) = spy_args(false);
+        let echo = Spy::start(args).await.unwrap();
+        assert_eq!(echo.call_timeout(Ping, Duration::MAX).await.unwrap(), 42);
     });
 }

@@ -3,24 +3,9 @@
 //! call timer kept for the thread that made the calls.
 #![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 
-use actor_core::{Actor, Call, CallReply, Context, InitError};
+mod support;
 
-struct Echo;
-struct Ping;
-
-impl Actor for Echo {
-    type Args = ();
-    async fn init(_: (), _: &mut Context<Self>) -> Result<Self, InitError> {
-        Ok(Echo)
-    }
-}
-
-impl Call<Ping> for Echo {
-    type Reply = ();
-    async fn handle_call(&mut self, _: Ping, _: &mut Context<Self>) -> CallReply<()> {
-        CallReply::Reply(())
-    }
-}
+use support::{Ping, spy};
 
 fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").unwrap().count()
@@ -40,14 +25,14 @@ fn run_calls_on_a_new_runtime(multi: bool) {
             .unwrap()
     };
     rt.block_on(async {
-        let echo = Echo::start(()).await.unwrap();
+        let (echo, _events) = spy(false).await;
         for _ in 0..50 {
-            echo.call(Ping).await.unwrap();
+            assert_eq!(echo.call(Ping).await.unwrap(), 42);
         }
         let echo2 = echo.clone();
         tokio::spawn(async move {
             for _ in 0..50 {
-                echo2.call(Ping).await.unwrap();
+                assert_eq!(echo2.call(Ping).await.unwrap(), 42);
             }
         })
         .await
