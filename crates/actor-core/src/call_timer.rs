@@ -87,8 +87,8 @@ impl Slot {
         self.closed.load(Ordering::SeqCst)
     }
 
-    /// Keeps `timer`, unless the slot is closed or already holds one (kept by a call that
-    /// ended on this thread while this one waited).
+    /// Keeps `timer`, unless the slot is closed. A timer it held already (kept by a call
+    /// that ended on this thread while this one waited) is dropped for it.
     fn give_back(&self, timer: Pin<Box<Timer>>) {
         if self.is_closed() {
             return;

@@ -636,14 +636,13 @@ where
             return handler_future(std::future::ready(Flow::Ok));
         };
         ctx.reply = Some(reply_sender::<M, _>(tx));
-        match crate::harness::call_caught(|| actor.handle_call(msg, ctx)) {
-            Ok(inner) => handler_future(CallFuture {
-                inner,
-                done: &mut self.0,
-            }),
-            // No reply: the caller is told the exit, as when the handler panics later.
-            Err(panic) => handler_future(std::future::ready(Flow::Stop(panic))),
-        }
+        // A panic while the handler's future is built stops the actor with no reply, as one
+        // while it runs does: the caller is told the exit.
+        let done = &mut self.0;
+        caught_handler(move || CallFuture {
+            inner: actor.handle_call(msg, ctx),
+            done,
+        })
     }
 
     fn finish(&mut self, ctx: &mut Context<A>, stopping: bool) -> bool {

@@ -156,7 +156,9 @@ where
         tokio::time::sleep_until(deadline).await;
         match weak.upgrade() {
             Some(actor) => drop(st.send(&actor, msg, true)),
-            None => *st.lock() = true,
+            None => {
+                st.finish();
+            }
         }
     });
     TimerRef {
@@ -183,7 +185,7 @@ where
         loop {
             ticks.tick().await;
             let Some(actor) = weak.upgrade() else {
-                *st.lock() = true;
+                st.finish();
                 return;
             };
             // Cloned before the lock is taken: `Clone` is user code.

@@ -97,9 +97,10 @@ fn item5b_calls_time_out_on_each_of_many_runtimes_made_and_dropped_on_one_thread
     }
 }
 
-#[test]
-#[should_panic(expected = "timers are disabled")]
-fn item5d_a_timed_call_on_a_runtime_without_time_panics_with_tokios_message() {
+/// Runs `body` with a started spy on a runtime built without a time driver.
+fn without_time<F: std::future::Future<Output = ()>>(
+    body: impl FnOnce(actor_core::ActorRef<Spy>) -> F,
+) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
@@ -107,19 +108,21 @@ fn item5d_a_timed_call_on_a_runtime_without_time_panics_with_tokios_message() {
         // Started without `spy`, which waits for its first event with a timeout.
         let (args, _events) = spy_args(false);
         let echo = Spy::start(args).await.unwrap();
+        body(echo).await;
+    });
+}
+
+#[test]
+#[should_panic(expected = "timers are disabled")]
+fn item5d_a_timed_call_on_a_runtime_without_time_panics_with_tokios_message() {
+    without_time(|echo| async move {
         let _ = echo.call(Ping).await;
     });
 }
 
 #[test]
 fn item5d_an_untimed_call_needs_no_time_driver() {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        // Started without `spy`, which waits for its first event with a timeout.
-        let (args, _events) = spy_args(false);
-        let echo = Spy::start(args).await.unwrap();
+    without_time(|echo| async move {
         assert_eq!(echo.call_timeout(Ping, Duration::MAX).await.unwrap(), 42);
     });
 }

@@ -293,9 +293,8 @@ where
                     // message to the owner per registration, so no churn of registrations
                     // can pile messages up in its mailbox. Another actor registered by name
                     // (`Name::register`) is linked by the owner.
-                    let owner_pid = owner.pid();
                     if self_pid().is_some_and(|me| me.id() == pid.id()) {
-                        actor_core::link(&owner_pid);
+                        actor_core::link(&owner.pid());
                     } else {
                         owner.cast(Watch(pid.clone()));
                     }
@@ -322,7 +321,9 @@ where
     ///
     /// `NotInActor`.
     pub fn unregister(&self, key: &K) -> Result<(), RegistryError> {
-        self.unregister_match(key, |_| true)
+        let me = self_pid().ok_or(RegistryError::NotInActor)?;
+        self.unregister_picked(key, &me, |_| true);
+        Ok(())
     }
 
     /// Removes the calling actor's entries under `key` whose value matches:
@@ -346,14 +347,18 @@ where
             .iter()
             .map(&matches)
             .collect();
-        let removed = self
-            .inner
-            .table
-            .unregister_marked(key, me.id(), |i| gone.get(i).copied().unwrap_or(false));
+        self.unregister_picked(key, &me, |i| gone.get(i).copied().unwrap_or(false));
+        Ok(())
+    }
+
+    /// Removes the entries of `me` (the caller) under `key` whose positions `gone` picks,
+    /// then tells whoever must hear of it.
+    fn unregister_picked(&self, key: &K, me: &Pid, gone: impl Fn(usize) -> bool) {
+        let removed = self.inner.table.unregister_marked(key, me.id(), gone);
         // A via-name (unique registries only: `value` is `None` in a duplicate one) that gave
         // the caller this key is no longer its to release.
         if let Some(value) = removed.value {
-            crate::via::forget(self, &me, key, value);
+            crate::via::forget(self, me, key, value);
         }
         // R-REG-10: listeners hear of it when the caller has no entry left under the key.
         if removed.count > 0 && removed.key_cleared {
@@ -369,7 +374,6 @@ where
                 actor_core::unlink(&owner.pid());
             }
         }
-        Ok(())
     }
 
     /// The entries under `key`: `Registry.lookup/2`. A unique registry hides a dead holder
