@@ -5,7 +5,6 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use tokio::sync::oneshot;
-use tokio::time::Instant;
 
 use crate::actor::Actor;
 use crate::cell::{ActorCell, PushError};
@@ -152,21 +151,15 @@ impl<A: Actor> ActorRef<A> {
         if current_id() == Some(self.id()) {
             return Err(CallError::CallingSelf(msg));
         }
-        // `Duration::MAX` (`:infinity`) needs no deadline, and no clock read.
-        let deadline = if timeout == Duration::MAX {
-            None
-        } else {
-            Instant::now().checked_add(timeout)
-        };
+        // `Duration::MAX` (`:infinity`) needs no deadline, and no clock read; a reply there
+        // at once needs no clock read either.
+        let mut limit = crate::call_timer::Deadline::after(timeout);
         let (tx, rx) = oneshot::channel();
         if let Err(msg) = self.cell.push_call(CallEnvelope::new(msg, tx)) {
             return Err(CallError::NoProc(msg));
         }
         let core = &self.cell.core;
-        let outcome = match deadline {
-            Some(deadline) => crate::call_timer::timeout_at(deadline, rx).await,
-            None => Ok(rx.await),
-        };
+        let outcome = crate::call_timer::timeout(&mut limit, rx).await;
         match outcome {
             Ok(Ok(reply)) => Ok(reply),
             // The reply slot was dropped unanswered: the actor died before replying, or the
@@ -177,12 +170,9 @@ impl<A: Actor> ActorRef<A> {
                 if let Some(reason) = core.final_reason() {
                     return Err(CallError::Exit(reason));
                 }
-                let exited = match deadline {
-                    Some(deadline) => crate::call_timer::timeout_at(deadline, core.wait_exit())
-                        .await
-                        .ok(),
-                    None => Some(core.wait_exit().await),
-                };
+                let exited = crate::call_timer::timeout(&mut limit, core.wait_exit())
+                    .await
+                    .ok();
                 exited.map_or_else(
                     || Err(CallError::Timeout { callee: self.pid() }),
                     |reason| Err(CallError::Exit(reason)),
@@ -337,12 +327,10 @@ impl Pid {
         if core.is_dead() || !self.inner.push_stop(reason.clone()) {
             return Err(StopError::NoProc);
         }
-        let exited = match Instant::now().checked_add(timeout) {
-            Some(deadline) => crate::call_timer::timeout_at(deadline, core.wait_exit())
-                .await
-                .ok(),
-            None => Some(core.wait_exit().await),
-        };
+        let mut limit = crate::call_timer::Deadline::after(timeout);
+        let exited = crate::call_timer::timeout(&mut limit, core.wait_exit())
+            .await
+            .ok();
         match exited {
             None => Err(StopError::Timeout),
             Some(r) if r == reason => Ok(()),

@@ -27,11 +27,12 @@
 //! fires into a task that no longer waits on it, which is a spurious wake-up and nothing more.
 
 use std::cell::Cell;
-use std::future::{Future, poll_fn};
-use std::pin::{Pin, pin};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Poll, Waker};
+use std::time::Duration;
 
 use crossbeam_utils::atomic::AtomicCell;
 use tokio::runtime::{Handle, Id, RuntimeFlavor};
@@ -137,33 +138,82 @@ fn with_slot<R>(f: impl FnOnce(&mut Option<Arc<Slot>>) -> R) -> Option<R> {
 /// The deadline passed first.
 pub(crate) struct Elapsed;
 
-/// A timer for `deadline` for the task `waker` wakes: the thread's kept one on a
-/// multi-thread runtime, a new one otherwise.
+/// A call's deadline: its timeout, and the instant it ends, read from the clock when a wait
+/// first needs it (a call whose reply is there at once reads no clock).
+pub(crate) struct Deadline {
+    timeout: Duration,
+    /// `None`: not read yet. `Some(None)`: never (`Duration::MAX`, OTP's `infinity`, or an
+    /// instant too far off to represent).
+    at: Option<Option<Instant>>,
+}
+
+impl Deadline {
+    /// The deadline `timeout` from the first wait that needs it.
+    pub(crate) fn after(timeout: Duration) -> Self {
+        Self {
+            timeout,
+            at: (timeout == Duration::MAX).then_some(None),
+        }
+    }
+
+    fn is_never(&self) -> bool {
+        matches!(self.at, Some(None))
+    }
+
+    /// The deadline, read now if not yet. On a multi-thread runtime (`cheap`) it is read
+    /// from the cheap clock, which is never behind the precise one and at most a few
+    /// milliseconds ahead (`crate::clock`): the call never times out early. Anywhere else
+    /// it is read from tokio's clock, which a test may have paused.
+    fn fix(&mut self, cheap: bool) -> Option<Instant> {
+        *self.at.get_or_insert_with(|| {
+            let now = if cheap {
+                Instant::from_std(crate::clock::now_not_before())
+            } else {
+                Instant::now()
+            };
+            now.checked_add(self.timeout)
+        })
+    }
+}
+
+/// A timer for `limit`'s deadline, fixed now if not yet, for the task `waker` wakes: the
+/// thread's kept one on a multi-thread runtime, a new one otherwise; none if the deadline
+/// never comes.
 ///
 /// # Panics
 ///
 /// Outside a tokio runtime, or on one without a time driver, as `tokio::time::sleep_until`.
-fn take(deadline: Instant, waker: &Waker) -> Pin<Box<Timer>> {
-    let origin = match with_slot(|slot| take_kept(slot, waker)) {
+fn take(limit: &mut Deadline, waker: &Waker) -> Option<Pin<Box<Timer>>> {
+    let found = with_slot(|slot| take_kept(slot, waker));
+    // A timer is kept only on a multi-thread runtime, the only place it is found or made
+    // for a slot.
+    let multi_thread = matches!(found, Some(Found::Kept(_) | Found::New(Some(_))));
+    let Some(deadline) = limit.fix(multi_thread) else {
+        if let Some(Found::Kept(timer)) = found {
+            give_back(timer);
+        }
+        return None;
+    };
+    let origin = match found {
         Some(Found::Kept(mut kept)) => {
             let this = kept.as_mut().project();
             // An armed timer that fires no later than `deadline` is kept as it is: if it fires
-            // first, `timeout_at` moves it to `deadline` then. So a thread making calls back
+            // first, `timeout` moves it to `deadline` then. So a thread making calls back
             // to back resets its timer about once per timeout, not once per call.
             if this.sleep.is_elapsed() || this.sleep.deadline() > deadline {
                 this.sleep.reset(deadline);
                 *this.waker = None;
             }
-            return kept;
+            return Some(kept);
         }
         Some(Found::New(origin)) => origin,
         None => None,
     };
-    Box::pin(Timer {
+    Some(Box::pin(Timer {
         origin,
         waker: None,
         sleep: tokio::time::sleep_until(deadline),
-    })
+    }))
 }
 
 /// What [`take_kept`] found.
@@ -238,51 +288,89 @@ fn give_back(timer: Pin<Box<Timer>>) {
     drop(unkept);
 }
 
-/// `fut`'s output, or [`Elapsed`] once `deadline` passes: `tokio::time::timeout_at`, on a
-/// timer reused across calls on a multi-thread runtime. `fut` is polled first, so a result
-/// ready at the deadline wins.
+/// `fut`'s output, or [`Elapsed`] once `limit`'s deadline passes: `tokio::time::timeout`,
+/// on a timer reused across calls on a multi-thread runtime. `fut` is polled first, so a
+/// result ready at the deadline wins. A second wait on the same `limit` ends at the same
+/// deadline.
 ///
 /// # Panics
 ///
-/// Outside a tokio runtime, or on one built without `enable_time`, as every tokio timer.
-pub(crate) async fn timeout_at<F: Future>(deadline: Instant, fut: F) -> Result<F::Output, Elapsed> {
-    let mut fut = pin!(fut);
-    // Taken at the first poll that finds `fut` pending, with that poll's waker.
-    let mut timer: Option<Pin<Box<Timer>>> = None;
-    let out = poll_fn(|cx| {
-        if let Poll::Ready(v) = fut.as_mut().poll(cx) {
+/// When polled outside a tokio runtime, or on one built without `enable_time`, as every
+/// tokio timer (unless the deadline never comes).
+pub(crate) fn timeout<F: Future>(limit: &mut Deadline, fut: F) -> Timeout<'_, F> {
+    Timeout {
+        limit,
+        fut,
+        timer: None,
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`timeout`]. Dropped before it ends, it drops its timer (a kept timer
+    /// is given back only by a wait that ends).
+    pub(crate) struct Timeout<'a, F> {
+        limit: &'a mut Deadline,
+        #[pin]
+        fut: F,
+        // Taken at the first poll that finds `fut` pending, with that poll's waker (`None`
+        // inside: the deadline never comes).
+        timer: Option<Option<Pin<Box<Timer>>>>,
+    }
+}
+
+impl<F: Future> Future for Timeout<'_, F> {
+    type Output = Result<F::Output, Elapsed>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Poll::Ready(v) = this.fut.poll(cx) {
+            if let Some(Some(timer)) = this.timer.take() {
+                give_back(timer);
+            }
             return Poll::Ready(Ok(v));
         }
-        let timer = timer.get_or_insert_with(|| take(deadline, cx.waker()));
-        let mut this = timer.as_mut().project();
+        if this.limit.is_never() {
+            return Poll::Pending;
+        }
+        let limit = &mut **this.limit;
+        let Some(timer) = this.timer.get_or_insert_with(|| take(limit, cx.waker())) else {
+            return Poll::Pending;
+        };
+        let Some(Some(deadline)) = limit.at else {
+            // `take` fixed the deadline, or made no timer.
+            return Poll::Pending;
+        };
+        let mut sleep = timer.as_mut().project();
         loop {
-            if this.sleep.is_elapsed() {
-                if this.sleep.deadline() >= deadline {
+            if sleep.sleep.is_elapsed() {
+                if sleep.sleep.deadline() >= deadline {
+                    if let Some(Some(timer)) = this.timer.take() {
+                        give_back(timer);
+                    }
                     return Poll::Ready(Err(Elapsed));
                 }
                 // A kept timer fired before this call's deadline: move it there, wait again.
-                this.sleep.as_mut().reset(deadline);
-                *this.waker = None;
+                sleep.sleep.as_mut().reset(deadline);
+                *sleep.waker = None;
             }
-            if this.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            if sleep
+                .waker
+                .as_ref()
+                .is_some_and(|w| w.will_wake(cx.waker()))
+            {
                 // Armed, and holding a waker for this task: it wakes us when it fires.
                 return Poll::Pending;
             }
-            match this.sleep.as_mut().poll(cx) {
+            match sleep.sleep.as_mut().poll(cx) {
                 Poll::Pending => {
-                    *this.waker = Some(cx.waker().clone());
+                    *sleep.waker = Some(cx.waker().clone());
                     return Poll::Pending;
                 }
                 // Fired: the loop's first step decides.
-                Poll::Ready(()) => *this.waker = None,
+                Poll::Ready(()) => *sleep.waker = None,
             }
         }
-    })
-    .await;
-    if let Some(timer) = timer {
-        give_back(timer);
     }
-    out
 }
 
 #[cfg(test)]

@@ -60,6 +60,7 @@ mod actor;
 mod actor_ref;
 mod call_timer;
 mod cell;
+mod clock;
 mod context;
 mod error;
 mod exit;

@@ -97,6 +97,31 @@ fn item5b_calls_time_out_on_each_of_many_runtimes_made_and_dropped_on_one_thread
     }
 }
 
+#[test]
+fn a_timed_call_on_a_multi_thread_runtime_never_times_out_early() {
+    // There the deadline is read from the cheap (coarse) clock, which must never be behind
+    // the precise one: every timeout is at least as long as asked, after calls back to
+    // back have kept a timer armed for an earlier deadline.
+    let rt = multi_thread();
+    rt.block_on(async {
+        let (echo, _events) = spy(false).await;
+        for ms in [1, 3, 7, 15, 30] {
+            for _ in 0..50 {
+                assert_eq!(echo.call(Ping).await.unwrap(), 42);
+            }
+            let timeout = Duration::from_millis(ms);
+            let started = std::time::Instant::now();
+            let err = echo.call_timeout(Hold, timeout).await.unwrap_err();
+            let waited = started.elapsed();
+            assert!(matches!(err, CallError::Timeout { .. }), "{err:?}");
+            assert!(
+                waited >= timeout,
+                "timed out after {waited:?}, before {timeout:?}"
+            );
+        }
+    });
+}
+
 /// Runs `body` with a started spy on a runtime built without a time driver.
 fn without_time<F: std::future::Future<Output = ()>>(
     body: impl FnOnce(actor_core::ActorRef<Spy>) -> F,
