@@ -191,9 +191,9 @@ async fn main() {
         );
         let spec = sup.child_spec("q2").await.expect("child_spec");
         check(
-            spec.restart_type() == Restart::Permanent
-                && spec.shutdown_value() == Shutdown::Timeout(Duration::from_secs(5))
-                && spec.kind() == ChildType::Worker,
+            spec.get_restart() == Restart::Permanent
+                && spec.get_shutdown() == Shutdown::Timeout(Duration::from_secs(5))
+                && spec.get_child_type() == ChildType::Worker,
             "the child spec holds id, start, shutdown, restart and type",
         );
         sup.stop(ExitReason::Shutdown).await.expect("stop");

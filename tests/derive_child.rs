@@ -198,7 +198,7 @@ async fn a_derived_supervisor_spec_nests_with_infinity_shutdown() {
         .await
         .unwrap();
     let spec = top.child_spec("Branch").await.unwrap();
-    assert_eq!(spec.shutdown_value(), actor_supervisor::Shutdown::Infinity);
+    assert_eq!(spec.get_shutdown(), actor_supervisor::Shutdown::Infinity);
     assert_eq!(top.count_children().await.unwrap().supervisors, 1);
     top.stop(ExitReason::Shutdown).await.unwrap();
     assert_eq!(

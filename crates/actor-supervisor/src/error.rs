@@ -60,6 +60,10 @@ pub enum FlagsError {
     /// The dynamic supervisor's auto shutdown is not `never`.
     #[error("dynamic supervisors only support auto_shutdown never")]
     InvalidAutoShutdown,
+    /// A dynamic supervisor (or simple_one_for_one, or task supervisor) given another
+    /// strategy than `one_for_one`.
+    #[error("dynamic supervisors only support the one_for_one strategy, not {0:?}")]
+    UnsupportedStrategy(crate::flags::Strategy),
 }
 
 /// Why a supervisor did not start (R-SUP-2, R-FLAG-3, R-CS-2).

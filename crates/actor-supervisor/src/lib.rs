@@ -47,33 +47,35 @@
 #![doc(test(attr(deny(warnings))))]
 #![warn(clippy::print_stdout)]
 
+mod builder;
 mod child;
 #[cfg(feature = "serde")]
 mod config;
 mod dynamic;
+mod engine;
 mod error;
 mod flags;
+mod info;
 mod intensity;
+mod server;
 mod shutdown;
+mod simple;
 mod spec;
 mod strategy;
 mod supervisor;
 mod task;
 
 pub use child::Child;
-pub use dynamic::{
-    DynamicArgs, DynamicBuilder, DynamicOptions, DynamicSupervisor, DynamicSupervisorRef,
-    SimpleBuilder, SimpleOneForOne,
-};
+pub use dynamic::{DynamicBuilder, DynamicOptions, DynamicSupervisor, DynamicSupervisorRef};
 pub use error::{ChildError, FlagsError, SpecError, SupervisorStartError};
 pub use flags::{AutoShutdown, Strategy, SupervisorFlags};
+pub use info::{ChildCounts, ChildInfo, ChildPid};
+pub use server::{Supervisor, SupervisorArgs};
+pub use simple::{SimpleBuilder, SimpleOneForOne};
 pub use spec::{
     ChildId, ChildOptions, ChildSpec, ChildType, ExtraArgs, Restart, Shutdown, StartFuture, started,
 };
-pub use supervisor::{
-    ChildCounts, ChildInfo, ChildPid, Supervise, Supervisor, SupervisorArgs, SupervisorBuilder,
-    SupervisorRef, SupervisorSpec,
-};
+pub use supervisor::{Supervise, SupervisorBuilder, SupervisorRef, SupervisorSpec};
 pub use task::{Task, TaskError, TaskSupervisor, TaskSupervisorBuilder, TaskSupervisorRef};
 
 /// Derives [`Child`] for an actor (or a [`Supervise`] type): `Type::child_spec(args)` returns
@@ -106,8 +108,8 @@ pub use task::{Task, TaskError, TaskSupervisor, TaskSupervisorBuilder, TaskSuper
 ///
 /// let spec = Session::child_spec(7);
 /// assert_eq!(spec.id().as_str(), "Session");
-/// assert_eq!(spec.restart_type(), Restart::Transient);
-/// assert_eq!(spec.shutdown_value(), Shutdown::Timeout(std::time::Duration::from_secs(10)));
+/// assert_eq!(spec.get_restart(), Restart::Transient);
+/// assert_eq!(spec.get_shutdown(), Shutdown::Timeout(std::time::Duration::from_secs(10)));
 /// ```
 #[cfg(feature = "derive")]
 #[cfg_attr(docsrs, doc(cfg(feature = "derive")))]

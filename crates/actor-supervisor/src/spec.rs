@@ -218,7 +218,7 @@ impl fmt::Debug for ExtraArgs {
 ///     .restart(Restart::Transient)
 ///     .shutdown(Shutdown::Timeout(Duration::from_secs(2)));
 /// assert_eq!(spec.id().as_str(), "queue");
-/// assert_eq!(spec.restart_type(), Restart::Transient);
+/// assert_eq!(spec.get_restart(), Restart::Transient);
 /// ```
 #[derive(Clone)]
 pub struct ChildSpec {
@@ -372,23 +372,24 @@ impl ChildSpec {
         &self.id
     }
 
-    /// The restart type.
-    pub fn restart_type(&self) -> Restart {
+    /// The restart type (set with [`restart`](Self::restart)).
+    pub fn get_restart(&self) -> Restart {
         self.restart
     }
 
-    /// The shutdown, with the default for the child type filled in (R-CS-3).
-    pub fn shutdown_value(&self) -> Shutdown {
+    /// The shutdown (set with [`shutdown`](Self::shutdown)), with the default for the child
+    /// type filled in (R-CS-3).
+    pub fn get_shutdown(&self) -> Shutdown {
         self.shutdown
             .unwrap_or_else(|| Shutdown::default_for(self.child_type))
     }
 
-    /// The child type.
-    pub fn kind(&self) -> ChildType {
+    /// The child type (set with [`child_type`](Self::child_type)).
+    pub fn get_child_type(&self) -> ChildType {
         self.child_type
     }
 
-    /// Whether the child is significant.
+    /// Whether the child is significant (set with [`significant`](Self::significant)).
     pub fn is_significant(&self) -> bool {
         self.significant
     }
@@ -433,7 +434,7 @@ impl fmt::Debug for ChildSpec {
         f.debug_struct("ChildSpec")
             .field("id", &self.id)
             .field("restart", &self.restart)
-            .field("shutdown", &self.shutdown_value())
+            .field("shutdown", &self.get_shutdown())
             .field("type", &self.child_type)
             .field("significant", &self.significant)
             .finish_non_exhaustive()

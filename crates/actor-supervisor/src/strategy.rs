@@ -1,14 +1,21 @@
-//! Restart strategies as pure planners (R-RST-2): given the child table and the child that
-//! must be restarted, say what to stop, what to remove and what to start.
+//! Restart strategies as pure planners (R-RST-2): which children a restart touches, which of
+//! them stop, which are removed, and which start. No allocation and no runtime: the engine
+//! walks its child table with these answers.
+//!
+//! The plan for a failed child, under every strategy, in the table's start order:
+//! 1. the *affected* children are the failed one alone (`one_for_one`), it and every later
+//!    one (`rest_for_one`), or all (`one_for_all`);
+//! 2. every affected child but the failed one that runs is stopped, newest first;
+//! 3. affected temporary children other than the failed one are removed;
+//! 4. every remaining affected child starts, oldest first (the failed one, and stopped
+//!    specs too, as OTP's one_for_all restarts a child stopped by `terminate_child`).
 
-mod one_for_all;
-mod one_for_one;
-mod rest_for_one;
+use std::ops::Bound;
 
 use crate::flags::Strategy;
 use crate::spec::Restart;
 
-/// What the planner needs to know of one child, in start order.
+/// What the planner needs to know of one child.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct ChildView {
     pub(crate) restart: Restart,
@@ -16,57 +23,97 @@ pub(crate) struct ChildView {
     pub(crate) running: bool,
 }
 
-/// A restart plan, by positions in start order.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Plan {
-    /// Children to stop, in the order to stop them (reverse start order).
-    pub(crate) terminate: Vec<usize>,
-    /// Temporary bystanders to remove after stopping them.
-    pub(crate) remove: Vec<usize>,
-    /// Children to start, in start order.
-    pub(crate) start: Vec<usize>,
+/// The children a restart touches, relative to the failed one, in start order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Scope {
+    /// The failed child only.
+    Failed,
+    /// The failed child and every child started after it.
+    FromFailed,
+    /// Every child.
+    All,
 }
 
-/// The plan for restarting the child at `failed` under `strategy`.
-pub(crate) fn plan(strategy: Strategy, children: &[ChildView], failed: usize) -> Plan {
-    match strategy {
-        Strategy::OneForOne => one_for_one::plan(children, failed),
-        Strategy::OneForAll => one_for_all::plan(children, failed),
-        Strategy::RestForOne => rest_for_one::plan(children, failed),
+impl Scope {
+    /// The scope of `strategy`.
+    pub(crate) fn of(strategy: Strategy) -> Self {
+        match strategy {
+            Strategy::OneForOne => Self::Failed,
+            Strategy::RestForOne => Self::FromFailed,
+            Strategy::OneForAll => Self::All,
+        }
+    }
+
+    /// The affected keys of a table ordered by key in start order, `failed` the failed
+    /// child's key.
+    pub(crate) fn range<K: Copy>(self, failed: K) -> (Bound<K>, Bound<K>) {
+        match self {
+            Self::Failed => (Bound::Included(failed), Bound::Included(failed)),
+            Self::FromFailed => (Bound::Included(failed), Bound::Unbounded),
+            Self::All => (Bound::Unbounded, Bound::Unbounded),
+        }
     }
 }
 
-/// The shared shape of one_for_all and rest_for_one: every child in `affected` other than
-/// `failed` is a bystander; running bystanders stop (newest first), temporary ones are
-/// removed, and `failed` plus the remaining non-temporary ones start in order.
-fn stop_and_restart(
-    children: &[ChildView],
-    failed: usize,
-    affected: std::ops::Range<usize>,
-) -> Plan {
-    let mut plan = Plan::default();
-    for i in affected.clone().rev() {
-        if i != failed && children[i].running {
-            plan.terminate.push(i);
-        }
-    }
-    for i in affected {
-        if i != failed && children[i].restart == Restart::Temporary {
-            plan.remove.push(i);
-        } else {
-            plan.start.push(i);
-        }
-    }
-    plan
+/// Step 2: an affected child that is stopped before the restart.
+pub(crate) fn stops(child: ChildView, is_failed: bool) -> bool {
+    !is_failed && child.running
+}
+
+/// Step 3: an affected child that is removed rather than started again.
+pub(crate) fn removes(child: ChildView, is_failed: bool) -> bool {
+    !is_failed && child.restart == Restart::Temporary
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// A plan by positions, built from the planner's answers as the engine applies them.
+    #[derive(Debug, PartialEq, Eq)]
+    struct Plan {
+        terminate: Vec<usize>,
+        remove: Vec<usize>,
+        start: Vec<usize>,
+    }
+
+    fn plan(strategy: Strategy, children: &[ChildView], failed: usize) -> Plan {
+        let affected: Vec<usize> = (0..children.len())
+            .filter(|i| std::ops::RangeBounds::contains(&Scope::of(strategy).range(failed), i))
+            .collect();
+        let at = |i: usize| (children[i], i == failed);
+        Plan {
+            terminate: affected
+                .iter()
+                .rev()
+                .copied()
+                .filter(|&i| {
+                    let (c, f) = at(i);
+                    stops(c, f)
+                })
+                .collect(),
+            remove: affected
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    let (c, f) = at(i);
+                    removes(c, f)
+                })
+                .collect(),
+            start: affected
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    let (c, f) = at(i);
+                    !removes(c, f)
+                })
+                .collect(),
+        }
+    }
+
     fn views(spec: &str) -> Vec<ChildView> {
-        // p/t/T = permanent/transient/temporary; uppercase... keep it simple: one char per
-        // child, lowercase running, uppercase stopped.
+        // One char per child: p/t/x = permanent/transient/temporary; lowercase running,
+        // uppercase stopped.
         spec.chars()
             .map(|c| ChildView {
                 restart: match c.to_ascii_lowercase() {
@@ -128,5 +175,14 @@ mod tests {
                 start: vec![2]
             }
         );
+    }
+
+    #[test]
+    fn a_failed_temporary_child_is_started_not_removed() {
+        // The engine never restarts a temporary child that failed itself; if one is the
+        // failed child of a plan, the plan starts it (the failed child is never a bystander).
+        let p = plan(Strategy::OneForAll, &views("xp"), 0);
+        assert_eq!(p.remove, Vec::<usize>::new());
+        assert_eq!(p.start, vec![0, 1]);
     }
 }

@@ -6,15 +6,21 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use actor_core::{Actor, Context, Continue, ExitReason, Flow, InitError, Name, Pid, StartError};
+use actor_core::{Actor, Context, Continue, ExitReason, Flow, InitError, Pid, StartError};
 use thiserror::Error;
 use tokio::sync::oneshot;
 
-use crate::dynamic::{DynamicOptions, DynamicSupervisorRef, dynamic_args, start_dynamic};
+use crate::builder::{Setup, common_setters};
+use crate::dynamic::DynamicSupervisorRef;
+use crate::engine::Flavour;
 use crate::error::{ChildError, SupervisorStartError};
+use crate::info::{ChildCounts, ChildInfo};
 use crate::spec::{ChildSpec, Restart, Shutdown};
 
 type Body = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// A task's default shutdown, as Elixir's `Task.Supervisor`: 5 s.
+const TASK_SHUTDOWN: Shutdown = Shutdown::Timeout(Duration::from_secs(5));
 
 /// The actor that runs one task body to completion and exits `Normal` (or with its panic).
 struct TaskRunner {
@@ -84,8 +90,7 @@ impl TaskSupervisor {
     /// A builder with `Task.Supervisor`'s defaults.
     pub fn builder() -> TaskSupervisorBuilder {
         TaskSupervisorBuilder {
-            options: DynamicOptions::default(),
-            name: None,
+            setup: Setup::new(Flavour::Dynamic),
         }
     }
 }
@@ -98,27 +103,15 @@ impl TaskSupervisor {
 #[must_use = "a builder does nothing until started"]
 #[derive(Debug)]
 pub struct TaskSupervisorBuilder {
-    options: DynamicOptions,
-    name: Option<Name>,
+    setup: Setup,
 }
 
 impl TaskSupervisorBuilder {
+    common_setters!();
+
     /// At most `max` tasks at once.
     pub fn max_children(mut self, max: usize) -> Self {
-        self.options.max_children = Some(max);
-        self
-    }
-
-    /// At most `max_restarts` restarts within `period` (default 3 in 5 s).
-    pub fn intensity(mut self, max_restarts: u32, period: Duration) -> Self {
-        self.options.intensity = max_restarts;
-        self.options.period = period;
-        self
-    }
-
-    /// Names the supervisor.
-    pub fn name(mut self, name: Name) -> Self {
-        self.name = Some(name);
+        self.setup.config.max_children = Some(max);
         self
     }
 
@@ -126,14 +119,15 @@ impl TaskSupervisorBuilder {
     ///
     /// # Errors
     ///
-    /// [`SupervisorStartError`] for a zero period or a name clash.
+    /// [`SupervisorStartError`] for invalid flags (a zero period, a strategy other than
+    /// `one_for_one`, an auto shutdown) or a name clash.
     ///
     /// # Cancel safety
     ///
     /// Dropping the future before it returns kills the actor being started, and so its children
     /// (see [`Start`](actor_core::Start)); nothing is left running.
     pub async fn start_link(self) -> Result<TaskSupervisorRef, SupervisorStartError> {
-        let inner = start_dynamic(dynamic_args(self.options), self.name, true).await?;
+        let inner = self.setup.start(Vec::new(), true).await?;
         Ok(TaskSupervisorRef {
             sup: DynamicSupervisorRef { inner },
         })
@@ -171,12 +165,8 @@ impl TaskSupervisorRef {
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        self.start_child_with(
-            task,
-            Restart::Temporary,
-            Shutdown::Timeout(Duration::from_secs(5)),
-        )
-        .await
+        self.start_child_with(task, Restart::Temporary, TASK_SHUTDOWN)
+            .await
     }
 
     /// Starts a task with a restart type and shutdown (R-TASK-2): `Permanent` restarts it on
@@ -226,13 +216,50 @@ impl TaskSupervisorRef {
         T: Send + 'static,
         Fut: Future<Output = T> + Send + 'static,
     {
-        self.spawn_task(future, None).await
+        self.spawn_task(future, None, TASK_SHUTDOWN).await
+    }
+
+    /// As [`async_nolink`](Self::async_nolink), with the task's shutdown: how long it is
+    /// given to stop when the supervisor or [`terminate_child`](Self::terminate_child)
+    /// stops it (Elixir's `:shutdown` option; default 5 s).
+    ///
+    /// # Errors
+    ///
+    /// As [`async_nolink`](Self::async_nolink).
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`async_nolink`](Self::async_nolink).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor_supervisor::{Shutdown, TaskSupervisor};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let tasks = TaskSupervisor::builder().start_link().await.unwrap();
+    /// let task = tasks.async_nolink_with(async { 1 }, Shutdown::BrutalKill).await.unwrap();
+    /// assert_eq!(task.await_result().await.unwrap(), 1);
+    /// # }
+    /// ```
+    pub async fn async_nolink_with<T, Fut>(
+        &self,
+        future: Fut,
+        shutdown: Shutdown,
+    ) -> Result<Task<T>, ChildError>
+    where
+        T: Send + 'static,
+        Fut: Future<Output = T> + Send + 'static,
+    {
+        self.spawn_task(future, None, shutdown).await
     }
 
     async fn spawn_task<T, Fut>(
         &self,
         future: Fut,
         link_to: Option<Pid>,
+        shutdown: Shutdown,
     ) -> Result<Task<T>, ChildError>
     where
         T: Send + 'static,
@@ -257,7 +284,8 @@ impl TaskSupervisorRef {
                 }
             }
         })
-        .restart(Restart::Temporary);
+        .restart(Restart::Temporary)
+        .shutdown(shutdown);
         let pid = self
             .sup
             .start_child(spec)
@@ -285,7 +313,31 @@ impl TaskSupervisorRef {
     {
         // The task links itself to the caller in its init, before its body runs, so even an
         // instant crash reaches the caller.
-        self.spawn_task(future, actor_core::self_pid()).await
+        self.spawn_task(future, actor_core::self_pid(), TASK_SHUTDOWN)
+            .await
+    }
+
+    /// As [`async_link`](Self::async_link), with the task's shutdown (see
+    /// [`async_nolink_with`](Self::async_nolink_with)).
+    ///
+    /// # Errors
+    ///
+    /// As [`async_nolink`](Self::async_nolink).
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`async_nolink`](Self::async_nolink).
+    pub async fn async_link_with<T, Fut>(
+        &self,
+        future: Fut,
+        shutdown: Shutdown,
+    ) -> Result<Task<T>, ChildError>
+    where
+        T: Send + 'static,
+        Fut: Future<Output = T> + Send + 'static,
+    {
+        self.spawn_task(future, actor_core::self_pid(), shutdown)
+            .await
     }
 
     /// Stops a task (R-TASK-6).
@@ -319,6 +371,53 @@ impl TaskSupervisorRef {
             .into_iter()
             .filter_map(|c| c.pid.pid().cloned())
             .collect())
+    }
+
+    /// The tasks, in no particular order, restarting ones included (`Task.Supervisor`'s
+    /// `which_children`: R-DYN-4).
+    ///
+    /// # Errors
+    ///
+    /// The supervisor is gone.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: the request changes nothing, and dropping the future only drops the answer.
+    pub async fn which_children(&self) -> Result<Vec<ChildInfo>, ChildError> {
+        self.sup.which_children().await
+    }
+
+    /// The counts: `specs` and `active` are the tasks held and running (R-DYN-4).
+    ///
+    /// # Errors
+    ///
+    /// The supervisor is gone.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: the request changes nothing, and dropping the future only drops the answer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor_supervisor::TaskSupervisor;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let tasks = TaskSupervisor::builder().start_link().await.unwrap();
+    /// let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    /// let rx = std::sync::Mutex::new(Some(rx));
+    /// tasks.start_child(move || {
+    ///     let rx = rx.lock().unwrap().take();
+    ///     async move { if let Some(rx) = rx { let _ = rx.await; } }
+    /// }).await.unwrap();
+    /// let counts = tasks.count_children().await.unwrap();
+    /// assert_eq!((counts.specs, counts.active, counts.workers), (1, 1, 1));
+    /// drop(tx);
+    /// # }
+    /// ```
+    pub async fn count_children(&self) -> Result<ChildCounts, ChildError> {
+        self.sup.count_children().await
     }
 
     /// Stops the supervisor and all its tasks at once.

@@ -258,12 +258,12 @@ async fn count_children_and_child_spec() {
     let c = sup.count_children().await.unwrap();
     assert_eq!((c.specs, c.active, c.supervisors, c.workers), (3, 2, 1, 2));
     let spec = sup.child_spec("inner").await.unwrap();
-    assert_eq!(spec.kind(), ChildType::Supervisor);
-    assert_eq!(spec.shutdown_value(), Shutdown::Infinity);
-    assert_eq!(spec.restart_type(), Restart::Permanent);
+    assert_eq!(spec.get_child_type(), ChildType::Supervisor);
+    assert_eq!(spec.get_shutdown(), Shutdown::Infinity);
+    assert_eq!(spec.get_restart(), Restart::Permanent);
     let spec = sup.child_spec("a").await.unwrap();
     assert_eq!(
-        spec.shutdown_value(),
+        spec.get_shutdown(),
         Shutdown::Timeout(Duration::from_secs(5))
     );
 }

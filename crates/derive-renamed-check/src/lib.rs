@@ -23,9 +23,9 @@ mod tests {
     #[test]
     fn the_derive_resolves_through_the_renamed_crate() {
         let spec = Worker::child_spec(());
-        assert_eq!(spec.restart_type(), sup::Restart::Transient);
+        assert_eq!(spec.get_restart(), sup::Restart::Transient);
         assert_eq!(
-            spec.shutdown_value(),
+            spec.get_shutdown(),
             sup::Shutdown::Timeout(std::time::Duration::from_millis(250))
         );
     }

@@ -27,9 +27,9 @@ impl Actor for Minutes {
 fn main() {
     let s = Plain::child_spec(());
     assert_eq!(s.id().as_str(), "Plain");
-    assert_eq!(s.restart_type(), Restart::Permanent);
-    assert_eq!(s.shutdown_value(), Shutdown::Timeout(Duration::from_secs(5)));
-    assert_eq!(s.kind(), ChildType::Worker);
+    assert_eq!(s.get_restart(), Restart::Permanent);
+    assert_eq!(s.get_shutdown(), Shutdown::Timeout(Duration::from_secs(5)));
+    assert_eq!(s.get_child_type(), ChildType::Worker);
     assert!(!s.is_significant());
-    assert_eq!(Minutes::child_spec(()).shutdown_value(), Shutdown::Timeout(Duration::from_secs(120)));
+    assert_eq!(Minutes::child_spec(()).get_shutdown(), Shutdown::Timeout(Duration::from_secs(120)));
 }

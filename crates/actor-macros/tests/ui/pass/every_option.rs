@@ -40,17 +40,17 @@ impl Actor for Patient {
 fn main() {
     let s = Session::child_spec((1, 2));
     assert_eq!(s.id().as_str(), "sessions");
-    assert_eq!(s.restart_type(), Restart::Transient);
-    assert_eq!(s.shutdown_value(), Shutdown::Timeout(Duration::from_millis(1500)));
-    assert_eq!(s.kind(), ChildType::Worker);
+    assert_eq!(s.get_restart(), Restart::Transient);
+    assert_eq!(s.get_shutdown(), Shutdown::Timeout(Duration::from_millis(1500)));
+    assert_eq!(s.get_child_type(), ChildType::Worker);
     assert!(s.is_significant());
 
     let j = Job::child_spec(());
     assert_eq!(j.id().as_str(), "Job");
-    assert_eq!(j.shutdown_value(), Shutdown::BrutalKill);
-    assert_eq!(j.restart_type(), Restart::Temporary);
+    assert_eq!(j.get_shutdown(), Shutdown::BrutalKill);
+    assert_eq!(j.get_restart(), Restart::Temporary);
 
     let p = Patient::child_spec("x".into());
-    assert_eq!(p.shutdown_value(), Shutdown::Infinity);
-    assert_eq!(p.restart_type(), Restart::Permanent);
+    assert_eq!(p.get_shutdown(), Shutdown::Infinity);
+    assert_eq!(p.get_restart(), Restart::Permanent);
 }

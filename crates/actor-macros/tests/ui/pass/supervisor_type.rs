@@ -15,7 +15,7 @@ impl Supervise for Tree {
 fn main() {
     let s = Tree::child_spec(3);
     assert_eq!(s.id().as_str(), "Tree");
-    assert_eq!(s.kind(), ChildType::Supervisor);
-    assert_eq!(s.shutdown_value(), Shutdown::Infinity);
-    assert_eq!(s.restart_type(), Restart::Permanent);
+    assert_eq!(s.get_child_type(), ChildType::Supervisor);
+    assert_eq!(s.get_shutdown(), Shutdown::Infinity);
+    assert_eq!(s.get_restart(), Restart::Permanent);
 }

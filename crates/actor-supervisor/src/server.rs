@@ -1,0 +1,233 @@
+//! The supervisor actor: every flavour runs it, over the one [engine](crate::engine). This
+//! file turns requests and exit signals into engine calls; the flavours' handles
+//! (`SupervisorRef`, `DynamicSupervisorRef`, `SimpleOneForOne`, `TaskSupervisorRef`) send
+//! the requests.
+
+use std::fmt;
+use std::time::Duration;
+
+use actor_core::{
+    Actor, ActorRef, Call, CallReply, Cast, Context, Exit, ExitReason, Flow, InitError, Pid,
+};
+
+use crate::engine::{ChildKey, Config, Engine, Key};
+use crate::error::{ChildError, SupervisorStartError};
+use crate::info::{ChildCounts, ChildInfo};
+use crate::spec::{ChildId, ChildSpec};
+
+/// A supervisor: starts its children, restarts them by its strategy within its restart
+/// intensity, and stops them when it stops. The one actor behind every flavour
+/// ([`Supervisor::builder`], [`DynamicSupervisor`](crate::DynamicSupervisor),
+/// [`SimpleOneForOne`](crate::SimpleOneForOne), [`TaskSupervisor`](crate::TaskSupervisor));
+/// it traps exits. [`SupervisorRef`](crate::SupervisorRef) is the handle of a static one.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use actor_core::{Actor, Context, ExitReason, InitError};
+/// use actor_supervisor::{ChildSpec, Strategy, Supervisor};
+///
+/// struct Worker;
+/// impl Actor for Worker {
+///     type Args = ();
+///     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, InitError> { Ok(Worker) }
+/// }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let sup = Supervisor::builder()
+///     .strategy(Strategy::OneForOne)
+///     .intensity(3, Duration::from_secs(5))
+///     .child(ChildSpec::worker::<Worker>("a", ()))
+///     .child(ChildSpec::worker::<Worker>("b", ()))
+///     .start_link()
+///     .await
+///     .unwrap();
+///
+/// let children = sup.which_children().await.unwrap();
+/// assert_eq!(children[0].id.as_ref().unwrap().as_str(), "b"); // newest first
+///
+/// // Crash "a": it is restarted with a new pid.
+/// let a = children[1].pid.pid().unwrap().clone();
+/// a.exit(ExitReason::msg("crash"));
+/// a.exited().await;
+/// let again = sup.which_children().await.unwrap();
+/// assert_ne!(again[1].pid.pid(), Some(&a));
+/// sup.stop(ExitReason::Normal).await.unwrap();
+/// # }
+/// ```
+pub struct Supervisor {
+    engine: Engine,
+}
+
+impl fmt::Debug for Supervisor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Supervisor")
+            .field("engine", &self.engine)
+            .finish()
+    }
+}
+
+type InitFn = Box<dyn FnOnce() -> Option<(Config, Vec<ChildSpec>)> + Send>;
+
+/// The arguments the supervisor actor starts with: its configuration and first children,
+/// made when it starts (a module-based supervisor's `init` runs then).
+pub struct SupervisorArgs {
+    init: InitFn,
+}
+
+impl SupervisorArgs {
+    /// Arguments whose configuration and children `init` makes in the new supervisor
+    /// (`None`: ignore).
+    pub(crate) fn new(
+        init: impl FnOnce() -> Option<(Config, Vec<ChildSpec>)> + Send + 'static,
+    ) -> Self {
+        Self {
+            init: Box::new(init),
+        }
+    }
+}
+
+impl fmt::Debug for SupervisorArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SupervisorArgs(..)")
+    }
+}
+
+impl Actor for Supervisor {
+    type Args = SupervisorArgs;
+
+    async fn init(args: SupervisorArgs, ctx: &mut Context<Self>) -> Result<Self, InitError> {
+        ctx.trap_exit(true);
+        let Some((config, children)) = (args.init)() else {
+            return Err(InitError::Ignore);
+        };
+        let fail = |e: SupervisorStartError| InitError::Stop(ExitReason::error(e));
+        config.validate().map_err(|e| fail(e.into()))?;
+        let mut engine = Engine::new(config);
+        if let Err(e) = engine.start_initial(children, ctx).await {
+            return Err(match e {
+                // R-SUP-2: `{shutdown, {failed_to_start_child, Id, Reason}}`.
+                e @ SupervisorStartError::FailedToStartChild { .. } => {
+                    InitError::Stop(ExitReason::shutdown_with_error(e))
+                }
+                e => fail(e),
+            });
+        }
+        Ok(Supervisor { engine })
+    }
+
+    /// R-SHUT-1/4: the children stop before the supervisor exits.
+    async fn terminate(&mut self, _reason: &ExitReason, ctx: &mut Context<Self>) {
+        self.engine.shutdown(ctx).await;
+    }
+
+    async fn handle_exit(&mut self, exit: Exit, ctx: &mut Context<Self>) -> Flow {
+        self.engine.on_exit(exit, ctx).await
+    }
+}
+
+// ---- requests -----------------------------------------------------------------------------
+
+pub(crate) struct StartChild(pub(crate) ChildSpec);
+pub(crate) struct TerminateChild(pub(crate) ChildKey);
+pub(crate) struct RestartChild(pub(crate) ChildId);
+pub(crate) struct DeleteChild(pub(crate) ChildId);
+pub(crate) struct WhichChildren;
+pub(crate) struct CountChildren;
+pub(crate) struct GetChildSpec(pub(crate) ChildKey);
+/// A queued retry of a failed restart (R-RST-4).
+pub(crate) struct Retry(pub(crate) Key);
+
+impl Call<StartChild> for Supervisor {
+    type Reply = Result<Option<Pid>, ChildError>;
+    async fn handle_call(
+        &mut self,
+        m: StartChild,
+        _: &mut Context<Self>,
+    ) -> CallReply<Self::Reply> {
+        CallReply::Reply(self.engine.start_child(m.0).await)
+    }
+}
+
+impl Call<TerminateChild> for Supervisor {
+    type Reply = Result<(), ChildError>;
+    async fn handle_call(
+        &mut self,
+        m: TerminateChild,
+        ctx: &mut Context<Self>,
+    ) -> CallReply<Self::Reply> {
+        CallReply::Reply(self.engine.terminate_child(&m.0, ctx).await)
+    }
+}
+
+impl Call<RestartChild> for Supervisor {
+    type Reply = Result<Option<Pid>, ChildError>;
+    async fn handle_call(
+        &mut self,
+        m: RestartChild,
+        _: &mut Context<Self>,
+    ) -> CallReply<Self::Reply> {
+        CallReply::Reply(self.engine.restart_child(&m.0).await)
+    }
+}
+
+impl Call<DeleteChild> for Supervisor {
+    type Reply = Result<(), ChildError>;
+    async fn handle_call(
+        &mut self,
+        m: DeleteChild,
+        _: &mut Context<Self>,
+    ) -> CallReply<Self::Reply> {
+        CallReply::Reply(self.engine.delete_child(&m.0))
+    }
+}
+
+impl Call<WhichChildren> for Supervisor {
+    type Reply = Vec<ChildInfo>;
+    async fn handle_call(
+        &mut self,
+        _: WhichChildren,
+        _: &mut Context<Self>,
+    ) -> CallReply<Self::Reply> {
+        CallReply::Reply(self.engine.which_children())
+    }
+}
+
+impl Call<CountChildren> for Supervisor {
+    type Reply = ChildCounts;
+    async fn handle_call(
+        &mut self,
+        _: CountChildren,
+        _: &mut Context<Self>,
+    ) -> CallReply<Self::Reply> {
+        CallReply::Reply(self.engine.count_children())
+    }
+}
+
+impl Call<GetChildSpec> for Supervisor {
+    type Reply = Result<ChildSpec, ChildError>;
+    async fn handle_call(
+        &mut self,
+        m: GetChildSpec,
+        _: &mut Context<Self>,
+    ) -> CallReply<Self::Reply> {
+        CallReply::Reply(self.engine.child_spec(&m.0))
+    }
+}
+
+impl Cast<Retry> for Supervisor {
+    async fn handle_cast(&mut self, m: Retry, ctx: &mut Context<Self>) -> Flow {
+        self.engine.retry(m.0, ctx).await
+    }
+}
+
+/// Sends a request and waits for the answer without a timeout, as OTP's supervisor calls
+/// do. The one way every handle asks its supervisor.
+pub(crate) async fn request<M, R>(sup: &ActorRef<Supervisor>, msg: M) -> Result<R, ChildError>
+where
+    Supervisor: Call<M, Reply = R>,
+    M: Send + 'static,
+{
+    Ok(sup.call_timeout(msg, Duration::MAX).await?)
+}
