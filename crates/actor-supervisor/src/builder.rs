@@ -140,3 +140,114 @@ macro_rules! dynamic_setters {
 }
 
 pub(crate) use {common_setters, dynamic_setters};
+
+/// The methods every supervisor handle has, defined once: `pid`, `actor_ref`,
+/// `which_children`, `count_children` and `stop`; with `by_pid`, also the dynamic flavours'
+/// `terminate_child` and `child_spec`. The handle has an `inner: ActorRef<Supervisor>`
+/// field.
+macro_rules! handle_methods {
+    () => {
+        /// The supervisor's pid.
+        pub fn pid(&self) -> ::actor_core::Pid {
+            self.inner.pid()
+        }
+
+        /// The underlying actor reference: the one [`Supervisor`](crate::Supervisor) actor
+        /// every flavour runs.
+        pub fn actor_ref(&self) -> &::actor_core::ActorRef<$crate::Supervisor> {
+            &self.inner
+        }
+
+        /// The children, newest first (R-SUP-8, R-DYN-4, R-SOFO-2); ids only under a static
+        /// supervisor (the dynamic flavours ignore them).
+        ///
+        /// # Errors
+        ///
+        /// The supervisor is gone.
+        ///
+        /// # Cancel safety
+        ///
+        /// Cancel safe: the request changes nothing; dropping the future drops the answer.
+        pub async fn which_children(
+            &self,
+        ) -> ::std::result::Result<::std::vec::Vec<$crate::ChildInfo>, $crate::ChildError> {
+            $crate::server::request(&self.inner, $crate::server::WhichChildren).await
+        }
+
+        /// The counts of specs, live children, supervisors and workers (R-SUP-9,
+        /// R-DYN-4); simple_one_for_one holds one spec (R-SOFO-2).
+        ///
+        /// # Errors
+        ///
+        /// The supervisor is gone.
+        ///
+        /// # Cancel safety
+        ///
+        /// Cancel safe: the request changes nothing; dropping the future drops the answer.
+        pub async fn count_children(
+            &self,
+        ) -> ::std::result::Result<$crate::ChildCounts, $crate::ChildError> {
+            $crate::server::request(&self.inner, $crate::server::CountChildren).await
+        }
+
+        /// Stops the supervisor: its children stop (a static supervisor's one at a time,
+        /// newest first; the dynamic flavours' all at once), then it exits with `reason`.
+        ///
+        /// # Errors
+        ///
+        /// As [`ActorRef::stop`](actor_core::ActorRef::stop).
+        ///
+        /// # Cancel safety
+        ///
+        /// Dropping the future does not withdraw the stop: the actor still stops; only the
+        /// wait for it ends.
+        pub async fn stop(
+            &self,
+            reason: ::actor_core::ExitReason,
+        ) -> ::std::result::Result<(), ::actor_core::StopError> {
+            self.inner.stop(reason).await
+        }
+    };
+    (by_pid) => {
+        $crate::builder::handle_methods!();
+
+        /// Stops a child and removes it, whatever its restart type (R-DYN-3, R-SOFO-3,
+        /// R-TASK-6). Never restarts it and never counts toward intensity.
+        ///
+        /// # Errors
+        ///
+        /// `NotFound` for a pid that is not a child (simple_one_for_one answers `Ok` for a
+        /// dead one), or the supervisor is gone.
+        ///
+        /// # Cancel safety
+        ///
+        /// Dropping the future does not withdraw the request: the supervisor still carries
+        /// it out; only the answer is lost.
+        pub async fn terminate_child(
+            &self,
+            pid: &::actor_core::Pid,
+        ) -> ::std::result::Result<(), $crate::ChildError> {
+            let key = $crate::engine::ChildKey::Pid(pid.clone());
+            $crate::server::request(&self.inner, $crate::server::TerminateChild(key)).await?
+        }
+
+        /// The spec a child was started with (simple_one_for_one: with its arguments bound).
+        ///
+        /// # Errors
+        ///
+        /// `NotFound`, or the supervisor is gone.
+        ///
+        /// # Cancel safety
+        ///
+        /// Cancel safe: the request changes nothing; dropping the future drops the answer.
+        pub async fn child_spec(
+            &self,
+            pid: &::actor_core::Pid,
+        ) -> ::std::result::Result<$crate::ChildSpec, $crate::ChildError> {
+            let key = $crate::engine::ChildKey::Pid(pid.clone());
+            $crate::server::request(&self.inner, $crate::server::GetChildSpec(key)).await?
+        }
+    };
+}
+
+pub(crate) use handle_methods;

@@ -59,59 +59,28 @@ where
     d.deserialize_str(Names { what, forms })
 }
 
-impl<'de> Deserialize<'de> for Strategy {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        one_of(
-            d,
-            "a strategy",
-            &[
-                ("one_for_one", Strategy::OneForOne),
-                ("one_for_all", Strategy::OneForAll),
-                ("rest_for_one", Strategy::RestForOne),
-            ],
-        )
-    }
+/// `Deserialize` for an enum read from one of its snake_case names.
+macro_rules! from_names {
+    ($($ty:ident, $what:literal: [$($name:literal => $variant:ident),*];)*) => {$(
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                one_of(d, $what, &[$(($name, $ty::$variant)),*])
+            }
+        }
+    )*};
 }
 
-impl<'de> Deserialize<'de> for AutoShutdown {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        one_of(
-            d,
-            "an auto_shutdown",
-            &[
-                ("never", AutoShutdown::Never),
-                ("any_significant", AutoShutdown::AnySignificant),
-                ("all_significant", AutoShutdown::AllSignificant),
-            ],
-        )
-    }
-}
-
-impl<'de> Deserialize<'de> for Restart {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        one_of(
-            d,
-            "a restart type",
-            &[
-                ("permanent", Restart::Permanent),
-                ("transient", Restart::Transient),
-                ("temporary", Restart::Temporary),
-            ],
-        )
-    }
-}
-
-impl<'de> Deserialize<'de> for ChildType {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        one_of(
-            d,
-            "a child type",
-            &[
-                ("worker", ChildType::Worker),
-                ("supervisor", ChildType::Supervisor),
-            ],
-        )
-    }
+from_names! {
+    Strategy, "a strategy": [
+        "one_for_one" => OneForOne, "one_for_all" => OneForAll, "rest_for_one" => RestForOne
+    ];
+    AutoShutdown, "an auto_shutdown": [
+        "never" => Never, "any_significant" => AnySignificant, "all_significant" => AllSignificant
+    ];
+    Restart, "a restart type": [
+        "permanent" => Permanent, "transient" => Transient, "temporary" => Temporary
+    ];
+    ChildType, "a child type": ["worker" => Worker, "supervisor" => Supervisor];
 }
 
 const SHUTDOWN_FORMS: &str =

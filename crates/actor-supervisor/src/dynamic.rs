@@ -2,53 +2,13 @@
 //! restarted one for one, all stopped at once. It runs on the one engine with
 //! [`Flavour::Dynamic`].
 
-use std::time::Duration;
+use actor_core::{ActorRef, Pid};
 
-use actor_core::{ActorRef, ExitReason, Pid};
-
-use crate::builder::{Setup, common_setters, dynamic_setters};
-use crate::engine::{ChildKey, Flavour};
+use crate::builder::{Setup, common_setters, dynamic_setters, handle_methods};
+use crate::engine::Flavour;
 use crate::error::{ChildError, SupervisorStartError};
-use crate::info::{ChildCounts, ChildInfo};
-use crate::server::{
-    CountChildren, GetChildSpec, StartChild, Supervisor, TerminateChild, WhichChildren, request,
-};
-use crate::spec::{ChildId, ChildSpec, ExtraArgs};
-
-/// Options of a dynamic supervisor: Elixir's `DynamicSupervisor.init/1` keys.
-///
-/// # Examples
-///
-/// ```
-/// use std::time::Duration;
-/// use actor_supervisor::DynamicOptions;
-/// let opts = DynamicOptions::default();
-/// assert_eq!((opts.intensity, opts.period, opts.max_children), (3, Duration::from_secs(5), None));
-/// ```
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub struct DynamicOptions {
-    /// Restarts tolerated within `period` (default 3).
-    pub intensity: u32,
-    /// The intensity window (default 5 s).
-    pub period: Duration,
-    /// At most this many children, restarting ones included (default: no limit).
-    pub max_children: Option<usize>,
-    /// Passed to every start of every child whose spec asks for it
-    /// ([`ChildSpec::with_extra`]), restarts included.
-    pub extra_arguments: ExtraArgs,
-}
-
-impl Default for DynamicOptions {
-    fn default() -> Self {
-        Self {
-            intensity: 3,
-            period: Duration::from_secs(5),
-            max_children: None,
-            extra_arguments: ExtraArgs::default(),
-        }
-    }
-}
+use crate::server::{StartChild, Supervisor, request};
+use crate::spec::{ChildId, ChildSpec};
 
 /// A dynamic supervisor: starts children on demand, keyed by pid, restarts them one for one
 /// within its intensity, and stops them all at once.
@@ -110,16 +70,6 @@ impl DynamicBuilder {
     common_setters!();
     dynamic_setters!();
 
-    /// All options at once.
-    pub fn options(mut self, options: DynamicOptions) -> Self {
-        let flags = &mut self.setup.config.flags;
-        flags.intensity = options.intensity;
-        flags.period = options.period;
-        self.setup.config.max_children = options.max_children;
-        self.setup.config.extra = options.extra_arguments;
-        self
-    }
-
     /// Starts it linked to the calling actor, if any.
     ///
     /// # Errors
@@ -170,15 +120,7 @@ pub struct DynamicSupervisorRef {
 }
 
 impl DynamicSupervisorRef {
-    /// The supervisor's pid.
-    pub fn pid(&self) -> Pid {
-        self.inner.pid()
-    }
-
-    /// The underlying actor reference.
-    pub fn actor_ref(&self) -> &ActorRef<Supervisor> {
-        &self.inner
-    }
+    handle_methods!(by_pid);
 
     /// Starts a child (R-DYN-2). `Ok(None)` when its start returned ignore (nothing stored).
     ///
@@ -193,72 +135,5 @@ impl DynamicSupervisorRef {
     /// (a child may still be started or stopped); only the answer is lost.
     pub async fn start_child(&self, spec: ChildSpec) -> Result<Option<Pid>, ChildError> {
         request(&self.inner, StartChild(spec)).await?
-    }
-
-    /// Stops a child and removes it, whatever its restart type (R-DYN-3).
-    ///
-    /// # Errors
-    ///
-    /// `NotFound` for a pid that is not a child (dead or alive), or the supervisor is gone.
-    ///
-    /// # Cancel safety
-    ///
-    /// Dropping the future does not withdraw the request: the supervisor still carries it out
-    /// (a child may still be started or stopped); only the answer is lost.
-    pub async fn terminate_child(&self, pid: &Pid) -> Result<(), ChildError> {
-        request(&self.inner, TerminateChild(ChildKey::Pid(pid.clone()))).await?
-    }
-
-    /// The children, in no particular order (R-DYN-4).
-    ///
-    /// # Errors
-    ///
-    /// The supervisor is gone.
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe: the request changes nothing, and dropping the future only drops the answer.
-    pub async fn which_children(&self) -> Result<Vec<ChildInfo>, ChildError> {
-        request(&self.inner, WhichChildren).await
-    }
-
-    /// The counts; `specs` is the number of children (R-DYN-4).
-    ///
-    /// # Errors
-    ///
-    /// The supervisor is gone.
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe: the request changes nothing, and dropping the future only drops the answer.
-    pub async fn count_children(&self) -> Result<ChildCounts, ChildError> {
-        request(&self.inner, CountChildren).await
-    }
-
-    /// The spec a child was started with.
-    ///
-    /// # Errors
-    ///
-    /// `NotFound`, or the supervisor is gone.
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe: the request changes nothing, and dropping the future only drops the answer.
-    pub async fn child_spec(&self, pid: &Pid) -> Result<ChildSpec, ChildError> {
-        request(&self.inner, GetChildSpec(ChildKey::Pid(pid.clone()))).await?
-    }
-
-    /// Stops the supervisor: all children at once, then it exits with `reason`.
-    ///
-    /// # Errors
-    ///
-    /// As [`ActorRef::stop`].
-    ///
-    /// # Cancel safety
-    ///
-    /// Dropping the future does not withdraw the stop: the actor still stops; only the wait for
-    /// it ends.
-    pub async fn stop(&self, reason: ExitReason) -> Result<(), actor_core::StopError> {
-        self.inner.stop(reason).await
     }
 }

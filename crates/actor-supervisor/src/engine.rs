@@ -226,26 +226,20 @@ impl Engine {
         key: &ChildKey,
         ctx: &mut Context<Supervisor>,
     ) -> Result<(), ChildError> {
-        let found = match (self.config.flavour, key) {
-            (Flavour::Static, ChildKey::Id(id)) => self.table.key_of_id(id),
-            (Flavour::Dynamic | Flavour::Simple, ChildKey::Pid(pid)) => {
-                let found = self.table.key_of_pid(pid);
-                // R-SOFO-3: simple_one_for_one answers ok for a dead pid.
-                if found.is_none() && self.config.flavour == Flavour::Simple && !pid.is_alive() {
-                    return Ok(());
-                }
-                found
-            }
-            _ => None,
+        let Some(found) = self.find(key) else {
+            // R-SOFO-3: simple_one_for_one answers ok for a dead pid.
+            let dead = matches!(key, ChildKey::Pid(pid) if !pid.is_alive());
+            let simple = self.config.flavour == Flavour::Simple;
+            return if dead && simple {
+                Ok(())
+            } else {
+                Err(ChildError::NotFound)
+            };
         };
-        let key = found.ok_or(ChildError::NotFound)?;
-        self.stop(key, ctx).await;
-        let keep = self
-            .table
-            .get(key)
-            .is_some_and(|e| self.config.keeps_stopped(e.spec.get_restart()));
-        if !keep {
-            self.table.remove(key);
+        self.stop(found, ctx).await;
+        let restart = self.table.get(found).map(|e| e.spec.get_restart());
+        if !restart.is_some_and(|r| self.config.keeps_stopped(r)) {
+            self.table.remove(found);
         }
         Ok(())
     }
@@ -284,22 +278,24 @@ impl Engine {
         }
     }
 
-    /// The key of a static supervisor's child by id; the dynamic flavours ignore ids.
-    fn static_key(&self, id: &ChildId) -> Result<Key, ChildError> {
-        if self.config.flavour != Flavour::Static {
-            return Err(ChildError::NotFound);
+    /// The child a request names: by id under a static supervisor, by pid (running, or
+    /// restarting after it) under the dynamic flavours, which ignore ids.
+    fn find(&self, key: &ChildKey) -> Option<Key> {
+        match (self.config.flavour, key) {
+            (Flavour::Static, ChildKey::Id(id)) => self.table.key_of_id(id),
+            (Flavour::Dynamic | Flavour::Simple, ChildKey::Pid(pid)) => self.table.key_of_pid(pid),
+            _ => None,
         }
-        self.table.key_of_id(id).ok_or(ChildError::NotFound)
+    }
+
+    fn static_key(&self, id: &ChildId) -> Result<Key, ChildError> {
+        self.find(&ChildKey::Id(id.clone()))
+            .ok_or(ChildError::NotFound)
     }
 
     /// The spec a child was started with (R-SUP-10).
     pub(crate) fn child_spec(&self, key: &ChildKey) -> Result<ChildSpec, ChildError> {
-        let found = match (self.config.flavour, key) {
-            (Flavour::Static, ChildKey::Id(id)) => self.table.key_of_id(id),
-            (Flavour::Dynamic | Flavour::Simple, ChildKey::Pid(pid)) => self.table.key_of_pid(pid),
-            _ => None,
-        };
-        found
+        self.find(key)
             .and_then(|k| self.table.get(k))
             .map(|e| e.spec.clone())
             .ok_or(ChildError::NotFound)

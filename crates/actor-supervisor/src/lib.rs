@@ -66,7 +66,7 @@ mod supervisor;
 mod task;
 
 pub use child::Child;
-pub use dynamic::{DynamicBuilder, DynamicOptions, DynamicSupervisor, DynamicSupervisorRef};
+pub use dynamic::{DynamicBuilder, DynamicSupervisor, DynamicSupervisorRef};
 pub use error::{ChildError, FlagsError, SpecError, SupervisorStartError};
 pub use flags::{AutoShutdown, Strategy, SupervisorFlags};
 pub use info::{ChildCounts, ChildInfo, ChildPid};

@@ -139,81 +139,28 @@ pub(crate) struct GetChildSpec(pub(crate) ChildKey);
 /// A queued retry of a failed restart (R-RST-4).
 pub(crate) struct Retry(pub(crate) Key);
 
-impl Call<StartChild> for Supervisor {
-    type Reply = Result<Option<Pid>, ChildError>;
-    async fn handle_call(
-        &mut self,
-        m: StartChild,
-        _: &mut Context<Self>,
-    ) -> CallReply<Self::Reply> {
-        CallReply::Reply(self.engine.start_child(m.0).await)
-    }
+/// Each request as one engine call; `$m` binds the message, `$ctx` the context.
+macro_rules! requests {
+    ($($msg:ident -> $reply:ty = |$engine:ident, $m:pat, $ctx:pat_param| $body:expr;)*) => {$(
+        impl Call<$msg> for Supervisor {
+            type Reply = $reply;
+            async fn handle_call(&mut self, $m: $msg, $ctx: &mut Context<Self>) -> CallReply<$reply> {
+                let $engine = &mut self.engine;
+                CallReply::Reply($body)
+            }
+        }
+    )*};
 }
 
-impl Call<TerminateChild> for Supervisor {
-    type Reply = Result<(), ChildError>;
-    async fn handle_call(
-        &mut self,
-        m: TerminateChild,
-        ctx: &mut Context<Self>,
-    ) -> CallReply<Self::Reply> {
-        CallReply::Reply(self.engine.terminate_child(&m.0, ctx).await)
-    }
-}
-
-impl Call<RestartChild> for Supervisor {
-    type Reply = Result<Option<Pid>, ChildError>;
-    async fn handle_call(
-        &mut self,
-        m: RestartChild,
-        _: &mut Context<Self>,
-    ) -> CallReply<Self::Reply> {
-        CallReply::Reply(self.engine.restart_child(&m.0).await)
-    }
-}
-
-impl Call<DeleteChild> for Supervisor {
-    type Reply = Result<(), ChildError>;
-    async fn handle_call(
-        &mut self,
-        m: DeleteChild,
-        _: &mut Context<Self>,
-    ) -> CallReply<Self::Reply> {
-        CallReply::Reply(self.engine.delete_child(&m.0))
-    }
-}
-
-impl Call<WhichChildren> for Supervisor {
-    type Reply = Vec<ChildInfo>;
-    async fn handle_call(
-        &mut self,
-        _: WhichChildren,
-        _: &mut Context<Self>,
-    ) -> CallReply<Self::Reply> {
-        CallReply::Reply(self.engine.which_children())
-    }
-}
-
-impl Call<CountChildren> for Supervisor {
-    type Reply = ChildCounts;
-    async fn handle_call(
-        &mut self,
-        _: CountChildren,
-        _: &mut Context<Self>,
-    ) -> CallReply<Self::Reply> {
-        CallReply::Reply(self.engine.count_children())
-    }
-}
-
-impl Call<GetChildSpec> for Supervisor {
-    type Reply = Result<ChildSpec, ChildError>;
-    async fn handle_call(
-        &mut self,
-        m: GetChildSpec,
-        _: &mut Context<Self>,
-    ) -> CallReply<Self::Reply> {
-        CallReply::Reply(self.engine.child_spec(&m.0))
-    }
+requests! {
+    StartChild -> Result<Option<Pid>, ChildError> = |e, StartChild(spec), _| e.start_child(spec).await;
+    TerminateChild -> Result<(), ChildError> =
+        |e, TerminateChild(key), ctx| e.terminate_child(&key, ctx).await;
+    RestartChild -> Result<Option<Pid>, ChildError> = |e, RestartChild(id), _| e.restart_child(&id).await;
+    DeleteChild -> Result<(), ChildError> = |e, DeleteChild(id), _| e.delete_child(&id);
+    WhichChildren -> Vec<ChildInfo> = |e, WhichChildren, _| e.which_children();
+    CountChildren -> ChildCounts = |e, CountChildren, _| e.count_children();
+    GetChildSpec -> Result<ChildSpec, ChildError> = |e, GetChildSpec(key), _| e.child_spec(&key);
 }
 
 impl Cast<Retry> for Supervisor {

@@ -6,15 +6,15 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use actor_core::{ExitReason, Pid, StartError};
+use actor_core::{Pid, StartError};
 
-use crate::builder::{Setup, common_setters, dynamic_setters};
-use crate::dynamic::DynamicSupervisorRef;
+use crate::builder::{Setup, common_setters, dynamic_setters, handle_methods};
 use crate::engine::Flavour;
 use crate::error::{ChildError, SupervisorStartError};
 use crate::flags::AutoShutdown;
-use crate::info::{ChildCounts, ChildInfo};
+use crate::server::{StartChild, Supervisor, request};
 use crate::spec::{ChildId, ChildSpec, ChildType, Restart, Shutdown, StartFuture};
+use actor_core::ActorRef;
 
 type StartWith<T> = Arc<dyn Fn(T) -> StartFuture + Send + Sync>;
 
@@ -92,14 +92,14 @@ impl<T: Clone + Send + Sync + 'static> Template<T> {
 /// # }
 /// ```
 pub struct SimpleOneForOne<T> {
-    sup: DynamicSupervisorRef,
+    inner: ActorRef<Supervisor>,
     template: Template<T>,
 }
 
 impl<T> Clone for SimpleOneForOne<T> {
     fn clone(&self) -> Self {
         Self {
-            sup: self.sup.clone(),
+            inner: self.inner.clone(),
             template: self.template.clone(),
         }
     }
@@ -109,12 +109,14 @@ impl<T> fmt::Debug for SimpleOneForOne<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SimpleOneForOne")
             .field("id", &self.template.id)
-            .field("pid", &self.sup.pid())
+            .field("pid", &self.inner.pid())
             .finish_non_exhaustive()
     }
 }
 
 impl<T: Clone + Send + Sync + 'static> SimpleOneForOne<T> {
+    handle_methods!(by_pid);
+
     /// A builder from the template: `id` and the start function that receives each
     /// child's arguments.
     pub fn builder<F, Fut>(id: impl Into<ChildId>, start: F) -> SimpleBuilder<T>
@@ -149,79 +151,7 @@ impl<T: Clone + Send + Sync + 'static> SimpleOneForOne<T> {
     /// (a child may still be started or stopped); only the answer is lost.
     pub async fn start_child(&self, args: T) -> Result<Option<Pid>, ChildError> {
         let spec = self.template.spec(args);
-        self.sup.start_child(spec).await
-    }
-
-    /// Stops and removes a child by pid (R-SOFO-3). `Ok` for a dead pid too.
-    ///
-    /// # Errors
-    ///
-    /// `NotFound` for a live pid that is not a child, or the supervisor is gone.
-    ///
-    /// # Cancel safety
-    ///
-    /// Dropping the future does not withdraw the request: the supervisor still carries it out
-    /// (a child may still be started or stopped); only the answer is lost.
-    pub async fn terminate_child(&self, pid: &Pid) -> Result<(), ChildError> {
-        self.sup.terminate_child(pid).await
-    }
-
-    /// The children, in no particular order (R-SOFO-2).
-    ///
-    /// # Errors
-    ///
-    /// The supervisor is gone.
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe: the request changes nothing, and dropping the future only drops the answer.
-    pub async fn which_children(&self) -> Result<Vec<ChildInfo>, ChildError> {
-        self.sup.which_children().await
-    }
-
-    /// The counts; `specs` is always 1 (R-SOFO-2).
-    ///
-    /// # Errors
-    ///
-    /// The supervisor is gone.
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe: the request changes nothing, and dropping the future only drops the answer.
-    pub async fn count_children(&self) -> Result<ChildCounts, ChildError> {
-        self.sup.count_children().await
-    }
-
-    /// The spec of a child, with its arguments bound.
-    ///
-    /// # Errors
-    ///
-    /// `NotFound`, or the supervisor is gone.
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe: the request changes nothing, and dropping the future only drops the answer.
-    pub async fn child_spec(&self, pid: &Pid) -> Result<ChildSpec, ChildError> {
-        self.sup.child_spec(pid).await
-    }
-
-    /// The supervisor's pid.
-    pub fn pid(&self) -> Pid {
-        self.sup.pid()
-    }
-
-    /// Stops the supervisor and all its children at once.
-    ///
-    /// # Errors
-    ///
-    /// As [`ActorRef::stop`].
-    ///
-    /// # Cancel safety
-    ///
-    /// Dropping the future does not withdraw the stop: the actor still stops; only the wait for
-    /// it ends.
-    pub async fn stop(&self, reason: ExitReason) -> Result<(), actor_core::StopError> {
-        self.sup.stop(reason).await
+        request(&self.inner, StartChild(spec)).await?
     }
 }
 
@@ -304,7 +234,7 @@ impl<T: Clone + Send + Sync + 'static> SimpleBuilder<T> {
         probe.validate(self.setup.config.flags.auto_shutdown)?;
         let inner = self.setup.start(Vec::new(), true).await?;
         Ok(SimpleOneForOne {
-            sup: DynamicSupervisorRef { inner },
+            inner,
             template: self.template,
         })
     }

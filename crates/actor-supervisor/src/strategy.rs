@@ -70,7 +70,6 @@ mod tests {
     use super::*;
 
     /// A plan by positions, built from the planner's answers as the engine applies them.
-    #[derive(Debug, PartialEq, Eq)]
     struct Plan {
         terminate: Vec<usize>,
         remove: Vec<usize>,
@@ -78,36 +77,20 @@ mod tests {
     }
 
     fn plan(strategy: Strategy, children: &[ChildView], failed: usize) -> Plan {
-        let affected: Vec<usize> = (0..children.len())
-            .filter(|i| std::ops::RangeBounds::contains(&Scope::of(strategy).range(failed), i))
-            .collect();
-        let at = |i: usize| (children[i], i == failed);
+        let range = Scope::of(strategy).range(failed);
+        let affected = (0..children.len()).filter(|i| std::ops::RangeBounds::contains(&range, i));
+        let pick = |rule: fn(ChildView, bool) -> bool, keep: bool| {
+            affected
+                .clone()
+                .filter(move |&i| rule(children[i], i == failed) == keep)
+                .collect::<Vec<_>>()
+        };
+        let mut terminate = pick(stops, true);
+        terminate.reverse();
         Plan {
-            terminate: affected
-                .iter()
-                .rev()
-                .copied()
-                .filter(|&i| {
-                    let (c, f) = at(i);
-                    stops(c, f)
-                })
-                .collect(),
-            remove: affected
-                .iter()
-                .copied()
-                .filter(|&i| {
-                    let (c, f) = at(i);
-                    removes(c, f)
-                })
-                .collect(),
-            start: affected
-                .iter()
-                .copied()
-                .filter(|&i| {
-                    let (c, f) = at(i);
-                    !removes(c, f)
-                })
-                .collect(),
+            terminate,
+            remove: pick(removes, true),
+            start: pick(removes, false),
         }
     }
 
@@ -129,14 +112,7 @@ mod tests {
     #[test]
     fn one_for_one_restarts_only_the_child() {
         let p = plan(Strategy::OneForOne, &views("ppp"), 1);
-        assert_eq!(
-            p,
-            Plan {
-                terminate: vec![],
-                remove: vec![],
-                start: vec![1]
-            }
-        );
+        assert_eq!((p.terminate, p.remove, p.start), (vec![], vec![], vec![1]));
     }
 
     #[test]
@@ -167,14 +143,7 @@ mod tests {
     #[test]
     fn rest_for_one_on_the_last_child_is_one_for_one() {
         let p = plan(Strategy::RestForOne, &views("ppp"), 2);
-        assert_eq!(
-            p,
-            Plan {
-                terminate: vec![],
-                remove: vec![],
-                start: vec![2]
-            }
-        );
+        assert_eq!((p.terminate, p.remove, p.start), (vec![], vec![], vec![2]));
     }
 
     #[test]

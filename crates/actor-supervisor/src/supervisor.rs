@@ -2,16 +2,15 @@
 //! It runs on the one engine with [`Flavour::Static`]: children by id, in start order, with
 //! the `one_for_one`, `one_for_all` and `rest_for_one` strategies.
 
-use actor_core::{ActorRef, ExitReason, Pid};
+use actor_core::{ActorRef, Pid};
 
-use crate::builder::{Setup, common_setters, from_start_error, start_actor};
+use crate::builder::{Setup, common_setters, from_start_error, handle_methods, start_actor};
 use crate::engine::{ChildKey, Config, Flavour};
 use crate::error::{ChildError, SupervisorStartError};
 use crate::flags::{AutoShutdown, Strategy, SupervisorFlags};
-use crate::info::{ChildCounts, ChildInfo};
 use crate::server::{
-    CountChildren, DeleteChild, GetChildSpec, RestartChild, StartChild, Supervisor, SupervisorArgs,
-    TerminateChild, WhichChildren, request,
+    DeleteChild, GetChildSpec, RestartChild, StartChild, Supervisor, SupervisorArgs,
+    TerminateChild, request,
 };
 use crate::spec::{ChildId, ChildSpec, ChildType, started};
 
@@ -254,15 +253,7 @@ impl SupervisorRef {
         Self { inner }
     }
 
-    /// The supervisor's pid.
-    pub fn pid(&self) -> Pid {
-        self.inner.pid()
-    }
-
-    /// The underlying actor reference.
-    pub fn actor_ref(&self) -> &ActorRef<Supervisor> {
-        &self.inner
-    }
+    handle_methods!();
 
     /// Adds a child at the end of the start order and starts it (R-SUP-4). `Ok(None)` when
     /// its start returned ignore.
@@ -326,32 +317,6 @@ impl SupervisorRef {
         request(&self.inner, DeleteChild(id.into())).await?
     }
 
-    /// The children, newest first (R-SUP-8).
-    ///
-    /// # Errors
-    ///
-    /// The supervisor is gone.
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe: the request changes nothing, and dropping the future only drops the answer.
-    pub async fn which_children(&self) -> Result<Vec<ChildInfo>, ChildError> {
-        request(&self.inner, WhichChildren).await
-    }
-
-    /// Counts of specs, live children, supervisors and workers (R-SUP-9).
-    ///
-    /// # Errors
-    ///
-    /// The supervisor is gone.
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe: the request changes nothing, and dropping the future only drops the answer.
-    pub async fn count_children(&self) -> Result<ChildCounts, ChildError> {
-        request(&self.inner, CountChildren).await
-    }
-
     /// The full spec of a child (R-SUP-10).
     ///
     /// # Errors
@@ -363,20 +328,5 @@ impl SupervisorRef {
     /// Cancel safe: the request changes nothing, and dropping the future only drops the answer.
     pub async fn child_spec(&self, id: impl Into<ChildId>) -> Result<ChildSpec, ChildError> {
         request(&self.inner, GetChildSpec(ChildKey::Id(id.into()))).await?
-    }
-
-    /// Stops the supervisor: its children stop in reverse start order, then it exits with
-    /// `reason`.
-    ///
-    /// # Errors
-    ///
-    /// As [`ActorRef::stop`].
-    ///
-    /// # Cancel safety
-    ///
-    /// Dropping the future does not withdraw the stop: the actor still stops; only the wait for
-    /// it ends.
-    pub async fn stop(&self, reason: ExitReason) -> Result<(), actor_core::StopError> {
-        self.inner.stop(reason).await
     }
 }

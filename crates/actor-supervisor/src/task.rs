@@ -10,12 +10,12 @@ use actor_core::{Actor, Context, Continue, ExitReason, Flow, InitError, Pid, Sta
 use thiserror::Error;
 use tokio::sync::oneshot;
 
-use crate::builder::{Setup, common_setters};
-use crate::dynamic::DynamicSupervisorRef;
+use crate::builder::{Setup, common_setters, handle_methods};
 use crate::engine::Flavour;
 use crate::error::{ChildError, SupervisorStartError};
-use crate::info::{ChildCounts, ChildInfo};
+use crate::server::{StartChild, Supervisor, request};
 use crate::spec::{ChildSpec, Restart, Shutdown};
+use actor_core::ActorRef;
 
 type Body = Pin<Box<dyn Future<Output = ()> + Send>>;
 
@@ -128,9 +128,7 @@ impl TaskSupervisorBuilder {
     /// (see [`Start`](actor_core::Start)); nothing is left running.
     pub async fn start_link(self) -> Result<TaskSupervisorRef, SupervisorStartError> {
         let inner = self.setup.start(Vec::new(), true).await?;
-        Ok(TaskSupervisorRef {
-            sup: DynamicSupervisorRef { inner },
-        })
+        Ok(TaskSupervisorRef { inner })
     }
 }
 
@@ -141,14 +139,11 @@ impl TaskSupervisorBuilder {
 /// See [`TaskSupervisor`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TaskSupervisorRef {
-    sup: DynamicSupervisorRef,
+    inner: ActorRef<Supervisor>,
 }
 
 impl TaskSupervisorRef {
-    /// The supervisor's pid.
-    pub fn pid(&self) -> Pid {
-        self.sup.pid()
-    }
+    handle_methods!(by_pid);
 
     /// Starts a temporary task, not linked to the caller (R-TASK-2).
     ///
@@ -193,9 +188,8 @@ impl TaskSupervisorRef {
         let spec = ChildSpec::new("task", move || run_task(Box::pin(task()), None))
             .restart(restart)
             .shutdown(shutdown);
-        self.sup
-            .start_child(spec)
-            .await?
+        request(&self.inner, StartChild(spec))
+            .await??
             .ok_or(ChildError::NotFound)
     }
 
@@ -286,10 +280,8 @@ impl TaskSupervisorRef {
         })
         .restart(Restart::Temporary)
         .shutdown(shutdown);
-        let pid = self
-            .sup
-            .start_child(spec)
-            .await?
+        let pid = request(&self.inner, StartChild(spec))
+            .await??
             .ok_or(ChildError::NotFound)?;
         Ok(Task { pid, rx })
     }
@@ -340,20 +332,6 @@ impl TaskSupervisorRef {
             .await
     }
 
-    /// Stops a task (R-TASK-6).
-    ///
-    /// # Errors
-    ///
-    /// `NotFound`, or the supervisor is gone.
-    ///
-    /// # Cancel safety
-    ///
-    /// Dropping the future does not withdraw the request: the supervisor still carries it out
-    /// (a child may still be started or stopped); only the answer is lost.
-    pub async fn terminate_child(&self, pid: &Pid) -> Result<(), ChildError> {
-        self.sup.terminate_child(pid).await
-    }
-
     /// The running tasks' pids, restarting ones excluded (R-TASK-6).
     ///
     /// # Errors
@@ -365,73 +343,11 @@ impl TaskSupervisorRef {
     /// Cancel safe: the request changes nothing, and dropping the future only drops the answer.
     pub async fn children(&self) -> Result<Vec<Pid>, ChildError> {
         Ok(self
-            .sup
             .which_children()
             .await?
             .into_iter()
             .filter_map(|c| c.pid.pid().cloned())
             .collect())
-    }
-
-    /// The tasks, in no particular order, restarting ones included (`Task.Supervisor`'s
-    /// `which_children`: R-DYN-4).
-    ///
-    /// # Errors
-    ///
-    /// The supervisor is gone.
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe: the request changes nothing, and dropping the future only drops the answer.
-    pub async fn which_children(&self) -> Result<Vec<ChildInfo>, ChildError> {
-        self.sup.which_children().await
-    }
-
-    /// The counts: `specs` and `active` are the tasks held and running (R-DYN-4).
-    ///
-    /// # Errors
-    ///
-    /// The supervisor is gone.
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe: the request changes nothing, and dropping the future only drops the answer.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use actor_supervisor::TaskSupervisor;
-    ///
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() {
-    /// let tasks = TaskSupervisor::builder().start_link().await.unwrap();
-    /// let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    /// let rx = std::sync::Mutex::new(Some(rx));
-    /// tasks.start_child(move || {
-    ///     let rx = rx.lock().unwrap().take();
-    ///     async move { if let Some(rx) = rx { let _ = rx.await; } }
-    /// }).await.unwrap();
-    /// let counts = tasks.count_children().await.unwrap();
-    /// assert_eq!((counts.specs, counts.active, counts.workers), (1, 1, 1));
-    /// drop(tx);
-    /// # }
-    /// ```
-    pub async fn count_children(&self) -> Result<ChildCounts, ChildError> {
-        self.sup.count_children().await
-    }
-
-    /// Stops the supervisor and all its tasks at once.
-    ///
-    /// # Errors
-    ///
-    /// As [`ActorRef::stop`](actor_core::ActorRef::stop).
-    ///
-    /// # Cancel safety
-    ///
-    /// Dropping the future does not withdraw the stop: the actor still stops; only the wait for
-    /// it ends.
-    pub async fn stop(&self, reason: ExitReason) -> Result<(), actor_core::StopError> {
-        self.sup.stop(reason).await
     }
 }
 

@@ -1,0 +1,183 @@
+//! What the one engine gives every flavour: significant children and auto shutdown under
+//! simple_one_for_one (OTP 24+), the task supervisor's counts and its tasks' shutdown, the
+//! flags setter on every builder.
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
+mod support;
+
+use std::future::pending;
+use std::time::Duration;
+
+use actor_core::{Actor, ExitReason};
+use actor_supervisor::{
+    AutoShutdown, ChildPid, DynamicSupervisor, FlagsError, Restart, Shutdown, SimpleOneForOne,
+    SpecError, Strategy, SupervisorFlags, SupervisorStartError, TaskError, TaskSupervisor,
+};
+use support::*;
+
+/// Makes worker `pid` stop itself with `reason` (a normal exit cannot be sent from outside)
+/// and waits until it is gone.
+async fn stop_itself(pid: &actor_core::Pid, reason: ExitReason) {
+    pid.downcast::<W>().unwrap().cast(Die(reason));
+    pid.exited().await;
+}
+
+fn significant_sofo(
+    p: &Probe,
+    restart: Restart,
+    auto: AutoShutdown,
+) -> actor_supervisor::SimpleBuilder<&'static str> {
+    let p = p.clone();
+    SimpleOneForOne::builder("w", move |name: &'static str| {
+        let args = p.args(name);
+        async move { actor_supervisor::started(W::start_link(args).await) }
+    })
+    .restart(restart)
+    .significant(true)
+    .auto_shutdown(auto)
+}
+
+#[tokio::test]
+async fn simple_one_for_one_any_significant_stops_when_one_child_exits_by_itself() {
+    let (p, mut ev) = probe();
+    let sup = significant_sofo(&p, Restart::Transient, AutoShutdown::AnySignificant)
+        .start_link()
+        .await
+        .unwrap();
+    let a = sup.start_child("a").await.unwrap().unwrap();
+    sup.start_child("b").await.unwrap().unwrap();
+    take(&mut ev, 2).await;
+    // A transient child that exits normally is not restarted: the supervisor shuts down,
+    // stopping the other child.
+    stop_itself(&a, ExitReason::Normal).await;
+    assert_eq!(sup.pid().exited().await, ExitReason::Shutdown);
+    assert!(!sup.pid().is_alive());
+}
+
+#[tokio::test]
+async fn simple_one_for_one_all_significant_waits_for_the_last_child() {
+    let (p, mut ev) = probe();
+    let sup = significant_sofo(&p, Restart::Temporary, AutoShutdown::AllSignificant)
+        .start_link()
+        .await
+        .unwrap();
+    let a = sup.start_child("a").await.unwrap().unwrap();
+    let b = sup.start_child("b").await.unwrap().unwrap();
+    take(&mut ev, 2).await;
+    stop_itself(&a, ExitReason::msg("crash")).await;
+    // One significant child still runs: the supervisor answers, with one child left.
+    assert_eq!(sup.count_children().await.unwrap().active, 1);
+    stop_itself(&b, ExitReason::Normal).await;
+    assert_eq!(sup.pid().exited().await, ExitReason::Shutdown);
+}
+
+#[tokio::test]
+async fn a_significant_template_is_checked_when_the_supervisor_starts() {
+    let (p, _ev) = probe();
+    let permanent = significant_sofo(&p, Restart::Permanent, AutoShutdown::AnySignificant);
+    assert!(matches!(
+        permanent.start_link().await,
+        Err(SupervisorStartError::Spec(SpecError::SignificantPermanent(
+            _
+        )))
+    ));
+    let never = significant_sofo(&p, Restart::Transient, AutoShutdown::Never);
+    assert!(matches!(
+        never.start_link().await,
+        Err(SupervisorStartError::Spec(
+            SpecError::SignificantWithoutAutoShutdown(_)
+        ))
+    ));
+}
+
+#[tokio::test]
+async fn a_dynamic_supervisor_takes_flags_but_only_one_for_one() {
+    let flags = SupervisorFlags::default().with_intensity(7, Duration::from_secs(9));
+    let sup = DynamicSupervisor::builder()
+        .flags(flags)
+        .start()
+        .await
+        .unwrap();
+    sup.stop(ExitReason::Normal).await.unwrap();
+    let rest = SupervisorFlags::default().with_strategy(Strategy::RestForOne);
+    assert!(matches!(
+        DynamicSupervisor::builder().flags(rest).start().await,
+        Err(SupervisorStartError::Flags(
+            FlagsError::UnsupportedStrategy(Strategy::RestForOne)
+        ))
+    ));
+    let auto = SupervisorFlags::default().with_auto_shutdown(AutoShutdown::AnySignificant);
+    assert!(matches!(
+        TaskSupervisor::builder().flags(auto).start_link().await,
+        Err(SupervisorStartError::Flags(FlagsError::InvalidAutoShutdown))
+    ));
+}
+
+#[tokio::test]
+async fn the_task_supervisor_counts_and_lists_its_tasks() {
+    let tasks = TaskSupervisor::builder().start_link().await.unwrap();
+    let t1 = tasks.async_nolink(pending::<()>()).await.unwrap();
+    let t2 = tasks.async_nolink(pending::<()>()).await.unwrap();
+    let counts = tasks.count_children().await.unwrap();
+    assert_eq!((counts.specs, counts.active, counts.workers), (2, 2, 2));
+    let mut listed: Vec<_> = tasks
+        .which_children()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| match c.pid {
+            ChildPid::Running(pid) => pid,
+            other => panic!("a task that is not running: {other:?}"),
+        })
+        .collect();
+    listed.sort_by_key(|p| p.id());
+    let mut expected = vec![t1.pid().clone(), t2.pid().clone()];
+    expected.sort_by_key(|p| p.id());
+    assert_eq!(listed, expected);
+    tasks.terminate_child(t1.pid()).await.unwrap();
+    assert_eq!(tasks.count_children().await.unwrap().active, 1);
+}
+
+#[tokio::test]
+async fn an_async_task_is_stopped_by_its_own_shutdown() {
+    let tasks = TaskSupervisor::builder().start_link().await.unwrap();
+    // The default shutdown (5 s) sends the shutdown signal: the task exits with it.
+    let polite = tasks.async_nolink(pending::<()>()).await.unwrap();
+    tasks.terminate_child(&polite.pid().clone()).await.unwrap();
+    assert!(matches!(
+        polite.await_result().await,
+        Err(TaskError::Exit(ExitReason::Shutdown))
+    ));
+    // `brutal_kill` kills it.
+    let killed = tasks
+        .async_nolink_with(pending::<()>(), Shutdown::BrutalKill)
+        .await
+        .unwrap();
+    tasks.terminate_child(&killed.pid().clone()).await.unwrap();
+    assert!(matches!(
+        killed.await_result().await,
+        Err(TaskError::Exit(ExitReason::Killed))
+    ));
+    let linked = tasks
+        .async_link_with(pending::<()>(), Shutdown::BrutalKill)
+        .await
+        .unwrap();
+    tasks.stop(ExitReason::Shutdown).await.unwrap();
+    assert!(matches!(
+        linked.await_result().await,
+        Err(TaskError::Exit(ExitReason::Killed))
+    ));
+}
+
+#[tokio::test]
+async fn every_handle_reaches_the_one_supervisor_actor() {
+    // Each flavour's handle exposes the same actor type.
+    let dynamic = DynamicSupervisor::builder().start().await.unwrap();
+    let tasks = TaskSupervisor::builder().start_link().await.unwrap();
+    let as_static = actor_supervisor::SupervisorRef::from_actor_ref(dynamic.actor_ref().clone());
+    // Under a dynamic supervisor, ids are ignored: a request by id finds nothing.
+    assert!(matches!(
+        as_static.terminate_child("any").await,
+        Err(actor_supervisor::ChildError::NotFound)
+    ));
+    assert_eq!(tasks.actor_ref().pid(), tasks.pid());
+}
