@@ -13,10 +13,12 @@ use std::sync::atomic::Ordering;
 use tokio::task::AbortHandle;
 
 use crate::actor::Actor;
+use crate::envelope::{Deliver, Envelope};
 use crate::exit::ExitReason;
-use crate::mailbox::{Deliver, Envelope, Mailbox, MailboxRx, Queue, Refused, SystemEnvelope};
+use crate::mailbox::{Mailbox, MailboxRx, Queue, Refused};
 use crate::name::Name;
 use crate::pid::{ActorId, Pid};
+use crate::run_loop::SystemEnvelope;
 use crate::signal::{self, Down, Exit, MonitorRef};
 use crate::sync::{AtomicBool, AtomicU8, Mutex, MutexGuard, Notify};
 use crate::system::{self, ActorInfo, Status};

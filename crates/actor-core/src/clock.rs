@@ -5,9 +5,9 @@
 //! timeout) and may come a little late (tokio's timers already round up to the next
 //! millisecond). [`now_not_before`] reads Linux's `CLOCK_MONOTONIC_COARSE`, the kernel's
 //! monotonic clock as of its last tick, which is read without the hardware counter that
-//! `Instant::now` reads (a few nanoseconds instead of tens on a virtual machine), and maps
-//! it onto `Instant`'s timeline (`CLOCK_MONOTONIC`, the same clock, advanced at every
-//! reading) with one pair of readings taken once per process.
+//! `Instant::now` reads (the cost is in `docs/benchmarks.md`), and maps it onto
+//! `Instant`'s timeline (`CLOCK_MONOTONIC`, the same clock, advanced at every reading) with
+//! one pair of readings taken once per process.
 //!
 //! The contract: `now_not_before()` is never earlier than `Instant::now()` read at the same
 //! moment, and at most two ticks of the coarse clock later (its resolution, 1 to 10 ms

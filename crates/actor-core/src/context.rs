@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use crate::actor::Actor;
 use crate::actor_ref::ActorRef;
+use crate::envelope::{ContinueEnvelope, Handler, ReplySender, reply_taken, take_reply_sender};
 use crate::exit::ExitReason;
 use crate::handler::{Call, Continue, Info, ReplyTo};
-use crate::mailbox::{ContinueEnvelope, Handler, ReplySender, reply_taken, take_reply_sender};
 use crate::pid::{ActorId, Pid};
 use crate::signal::{self, MonitorRef};
 use crate::timer::{self, TimerRef};

@@ -1,5 +1,7 @@
-//! Running user code so that a panic never escapes: building a callback's future, polling
-//! it, and dropping the actor's state.
+//! Running user code so that a panic never escapes: the one place that builds a callback's
+//! future (erased, inline when it fits), polls it inside the actor's span, and drops the
+//! actor's state. Every path of the run loop (init, the handlers, continue, down, exit,
+//! timeout, terminate) goes through it.
 //!
 //! A callback's future is built by calling user code (`A::init(..)`, `handle_cast(..)`),
 //! which may panic before it returns a future at all, as when a handler is written as
@@ -12,12 +14,112 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
+use smallbox::SmallBox;
+
+use crate::cell::Core;
 use crate::exit::ExitReason;
+use crate::handler::Flow;
 
 /// Calls `build` (user code that returns a future), a panic turned into its exit reason.
 pub(crate) fn call_caught<F>(build: impl FnOnce() -> F) -> Result<F, ExitReason> {
     catch_unwind(AssertUnwindSafe(build))
         .map_err(|payload| ExitReason::from_panic(payload.as_ref()))
+}
+
+/// Inline room for a cast or info handler's future: eight words, which holds the state of a
+/// handler that awaits nothing large; a bigger future goes to the heap.
+pub(crate) type FutureSpace = smallbox::space::S4;
+
+/// A running handler, erased over its type, held in the loop's own task (not boxed) when it
+/// fits [`FutureSpace`].
+pub(crate) type HandlerFuture<'a> = SmallBox<dyn Future<Output = Flow> + Send + 'a, FutureSpace>;
+
+/// Erases a cast or info handler's future, inline when it fits.
+///
+/// A future that fits is held in the loop's own slot: handling a message allocates nothing
+/// for its handler (`docs/benchmarks.md`).
+pub(crate) fn handler_future<'a, F>(fut: F) -> HandlerFuture<'a>
+where
+    F: Future<Output = Flow> + Send + 'a,
+{
+    // Safety: as in `Envelope::new`, the macro's `SmallBox::new_unchecked(val, ptr)` gets
+    // `ptr` from `val` itself, so the pointer's metadata (the `Future` vtable of `F`) matches
+    // the value.
+    // `SmallBox` is `!Unpin` when its content is, and polls it only through `Pin`, so an
+    // inline future is never moved once polled.
+    smallbox::smallbox!(fut)
+}
+
+/// Builds a handler's future with `build` (user code) under a catch: a panic before any
+/// future exists ends the actor as one while the future runs does.
+pub(crate) fn caught_handler<'a, F>(build: impl FnOnce() -> F) -> HandlerFuture<'a>
+where
+    F: Future<Output = Flow> + Send + 'a,
+{
+    match crate::harness::call_caught(build) {
+        Ok(fut) => handler_future(fut),
+        Err(panic) => handler_future(std::future::ready(Flow::Stop(panic))),
+    }
+}
+
+/// Builds a callback's future with `build` and polls it inside the actor's span, turning a
+/// panic in either into its exit reason. A future of its own type, not an `async` block,
+/// which would hold `build` and the future it builds side by side.
+pub(crate) fn catch<F: Future>(
+    core: &Core,
+    build: impl FnOnce() -> F,
+) -> InSpan<'_, CatchPanic<F>> {
+    let span = core.span();
+    let caught = {
+        let _entered = span.map(tracing::Span::enter);
+        catch_panic(build)
+    };
+    InSpan {
+        span,
+        inner: caught,
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// Polls `inner` inside `span`.
+    pub(crate) struct InSpan<'a, F> {
+        span: Option<&'a tracing::Span>,
+        #[pin]
+        inner: F,
+    }
+}
+
+impl<F: Future> Future for InSpan<'_, F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let _entered = this.span.map(tracing::Span::enter);
+        this.inner.poll(cx)
+    }
+}
+
+/// One poll of a callback inside the actor's span, a panic turned into its exit reason. The
+/// loop polls each handler in place with this rather than through [`catch`], which would
+/// move the handler into a future of its own (two copies of the handler slot per message).
+///
+/// Never inlined: the function that catches a panic is the one the unwinder searches twice,
+/// through its whole table of call sites, so it is kept small rather than inside the (large)
+/// loop (`docs/benchmarks.md` has the trade's figures). A call handler's panic is caught one
+/// frame closer still, in the future that maps its reply (`envelope::CallFuture`), and reaches
+/// this catch as a `Flow::Stop`.
+#[inline(never)]
+pub(crate) fn poll_caught<F: Future + ?Sized>(
+    core: &Core,
+    fut: Pin<&mut F>,
+    cx: &mut TaskContext<'_>,
+) -> Poll<Result<F::Output, ExitReason>> {
+    let _entered = core.span().map(tracing::Span::enter);
+    match catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
+        Ok(Poll::Ready(out)) => Poll::Ready(Ok(out)),
+        Ok(Poll::Pending) => Poll::Pending,
+        Err(payload) => Poll::Ready(Err(ExitReason::from_panic(payload.as_ref()))),
+    }
 }
 
 pin_project_lite::pin_project! {

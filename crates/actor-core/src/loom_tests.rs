@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use crate::actor_ref::ActorRef;
 use crate::cell::{self, ActorCell, PushError};
+use crate::envelope::CastEnvelope;
 use crate::exit::ExitReason;
-use crate::mailbox::{CastEnvelope, Mailbox};
+use crate::mailbox::Mailbox;
 use crate::test_actor::{Note, Sink, Tick};
 use crate::timer::TimerState;
 

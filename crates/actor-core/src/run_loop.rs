@@ -5,81 +5,74 @@
 //! abnormal exit) do not pass through here: they abort the task, and the task's
 //! [`ExitGuard`] cleans up.
 
+use std::any::Any;
 use std::future::{Future, poll_fn};
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::{Pin, pin};
 use std::sync::Arc;
-use std::task::{Context as TaskContext, Poll};
 
 use tokio::sync::oneshot;
 
 use crate::actor::{Actor, InitError};
 use crate::actor_ref::ActorRef;
-use crate::cell::{self, ActorCell, Core, ExitGuard};
+use crate::cell::{self, ActorCell, ExitGuard};
 use crate::context::Context;
+use crate::envelope::{Deliver, Envelope, Handler};
 use crate::error::{RegisterError, StartError};
 use crate::exit::ExitReason;
 use crate::handler::Flow;
-use crate::harness::{CatchPanic, call_caught, catch_panic};
-use crate::mailbox::{Envelope, Handler, MailboxRx, caught_handler};
+use crate::harness::{
+    HandlerFuture, call_caught, catch, caught_handler, handler_future, poll_caught,
+};
+use crate::mailbox::MailboxRx;
 use crate::pid::Pid;
 use crate::signal;
+use crate::signal::{Down, Exit};
 use crate::spawn::Names;
 
-/// Builds a callback's future with `build` and polls it inside the actor's span, turning a
-/// panic in either into its exit reason. A future of its own type, not an `async` block,
-/// which would hold `build` and the future it builds side by side.
-fn catch<F: Future>(core: &Core, build: impl FnOnce() -> F) -> InSpan<'_, CatchPanic<F>> {
-    let span = core.span();
-    let caught = {
-        let _entered = span.map(tracing::Span::enter);
-        catch_panic(build)
-    };
-    InSpan {
-        span,
-        inner: caught,
-    }
+/// A system message, handled in its place in the mailbox's order.
+pub(crate) enum SystemEnvelope {
+    /// A trapped exit signal.
+    Exit(Exit),
+    /// A monitor fired.
+    Down(Down),
+    /// `stop/3`: terminate with this reason.
+    Stop(ExitReason),
+    /// Handled already.
+    Taken,
 }
 
-pin_project_lite::pin_project! {
-    /// Polls `inner` inside `span`.
-    struct InSpan<'a, F> {
-        span: Option<&'a tracing::Span>,
-        #[pin]
-        inner: F,
+impl<A: Actor> Deliver<A> for SystemEnvelope {
+    fn deliver<'a>(&'a mut self, actor: &'a mut A, ctx: &'a mut Context<A>) -> HandlerFuture<'a> {
+        match std::mem::replace(self, SystemEnvelope::Taken) {
+            SystemEnvelope::Exit(exit) => {
+                let from_parent = match (&exit.from, ctx.parent()) {
+                    (Some(from), Some(parent)) => from.id() == parent.id(),
+                    _ => false,
+                };
+                if from_parent {
+                    // R-GS-17: a trapping server terminates when its parent exits.
+                    handler_future(std::future::ready(Flow::Stop(exit.reason)))
+                } else {
+                    caught_handler(|| actor.handle_exit(exit, ctx))
+                }
+            }
+            SystemEnvelope::Down(down) => {
+                // A DOWN for a monitor removed by demonitor is flushed here.
+                let held = ctx.monitors.as_mut().and_then(|m| m.remove(&down.monitor));
+                if held.is_some() {
+                    caught_handler(|| actor.handle_down(down, ctx))
+                } else {
+                    handler_future(std::future::ready(Flow::Ok))
+                }
+            }
+            SystemEnvelope::Stop(reason) => handler_future(std::future::ready(Flow::Stop(reason))),
+            // Unreachable: an envelope is handled once. Nothing to run.
+            SystemEnvelope::Taken => handler_future(std::future::ready(Flow::Ok)),
+        }
     }
-}
 
-impl<F: Future> Future for InSpan<'_, F> {
-    type Output = F::Output;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
-        let this = self.project();
-        let _entered = this.span.map(tracing::Span::enter);
-        this.inner.poll(cx)
-    }
-}
-
-/// One poll of a callback inside the actor's span, a panic turned into its exit reason. The
-/// loop polls each handler in place with this rather than through [`catch`], which would
-/// move the handler into a future of its own (two copies of the handler slot per message).
-///
-/// Never inlined: the function that catches a panic is the one the unwinder searches twice,
-/// through its whole table of call sites, so it is kept small rather than inside the (large)
-/// loop (`docs/benchmarks.md` has the trade's figures). A call handler's panic is caught one
-/// frame closer still, in the future that maps its reply (`mailbox::CallFuture`), and reaches
-/// this catch as a `Flow::Stop`.
-#[inline(never)]
-fn poll_caught<F: Future + ?Sized>(
-    core: &Core,
-    fut: Pin<&mut F>,
-    cx: &mut TaskContext<'_>,
-) -> Poll<Result<F::Output, ExitReason>> {
-    let _entered = core.span().map(tracing::Span::enter);
-    match catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
-        Ok(Poll::Ready(out)) => Poll::Ready(Ok(out)),
-        Ok(Poll::Pending) => Poll::Pending,
-        Err(payload) => Poll::Ready(Err(ExitReason::from_panic(payload.as_ref()))),
+    fn take_msg(&mut self) -> Option<Box<dyn Any + Send>> {
+        None
     }
 }
 

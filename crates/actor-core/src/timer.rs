@@ -9,8 +9,8 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::actor_ref::ActorRef;
 use crate::cell::PushError;
+use crate::envelope::InfoEnvelope;
 use crate::handler::Info;
-use crate::mailbox::InfoEnvelope;
 use crate::sync::{Mutex, MutexGuard};
 
 /// A running timer; cancel it with [`cancel`](TimerRef::cancel). Dropping it does not cancel.
