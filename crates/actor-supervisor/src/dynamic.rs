@@ -13,7 +13,7 @@ use crate::spec::{ChildId, ChildSpec};
 /// A dynamic supervisor: starts children on demand, keyed by pid, restarts them one for one
 /// within its intensity, and stops them all at once.
 ///
-/// [`DynamicSupervisorRef`] is its handle; [`SimpleOneForOne`] is the simple_one_for_one
+/// [`DynamicSupervisorRef`] is its handle; [`SimpleOneForOne`](crate::SimpleOneForOne) is the simple_one_for_one
 /// flavour over the same actor.
 ///
 /// # Examples

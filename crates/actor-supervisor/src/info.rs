@@ -10,7 +10,7 @@ use crate::spec::{ChildId, ChildType};
 ///
 /// # Examples
 ///
-/// See [`SupervisorRef::which_children`].
+/// See [`SupervisorRef::which_children`](crate::SupervisorRef::which_children).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ChildPid {
     /// Running with this pid.
@@ -32,11 +32,11 @@ impl ChildPid {
     }
 }
 
-/// One row of [`SupervisorRef::which_children`].
+/// One row of [`SupervisorRef::which_children`](crate::SupervisorRef::which_children).
 ///
 /// # Examples
 ///
-/// See [`SupervisorRef::which_children`].
+/// See [`SupervisorRef::which_children`](crate::SupervisorRef::which_children).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ChildInfo {
@@ -52,7 +52,7 @@ pub struct ChildInfo {
 ///
 /// # Examples
 ///
-/// See [`SupervisorRef::count_children`].
+/// See [`SupervisorRef::count_children`](crate::SupervisorRef::count_children).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ChildCounts {

@@ -59,7 +59,7 @@ impl<T: Clone + Send + Sync + 'static> Template<T> {
 /// A simple_one_for_one supervisor (R-SOFO): one template spec; each
 /// [`start_child`](SimpleOneForOne::start_child) appends its arguments to the template's.
 ///
-/// Built on the same actor as [`DynamicSupervisor`], with OTP's simple_one_for_one answers:
+/// Built on the same actor as [`DynamicSupervisor`](crate::DynamicSupervisor), with OTP's simple_one_for_one answers:
 /// ignore gives `Ok(None)`, `terminate_child` accepts a dead pid, `count_children` reports
 /// one spec. `restart_child`, `delete_child` and termination by id, which OTP can only answer
 /// with `{error, simple_one_for_one}`, are not methods of this type.
