@@ -181,3 +181,61 @@ async fn every_handle_reaches_the_one_supervisor_actor() {
     ));
     assert_eq!(tasks.actor_ref().pid(), tasks.pid());
 }
+
+/// The messages of the `tracing` events logged on this thread.
+#[derive(Clone, Default)]
+struct Logged(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl Logged {
+    fn contains(&self, text: &str) -> bool {
+        self.0.lock().unwrap().iter().any(|m| m == text)
+    }
+}
+
+impl tracing::Subscriber for Logged {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        struct Message<'a>(&'a mut Option<String>);
+        impl tracing::field::Visit for Message<'_> {
+            fn record_debug(&mut self, f: &tracing::field::Field, v: &dyn std::fmt::Debug) {
+                if f.name() == "message" {
+                    *self.0 = Some(format!("{v:?}"));
+                }
+            }
+        }
+        let mut message = None;
+        event.record(&mut Message(&mut message));
+        if let Some(m) = message {
+            self.0.lock().unwrap().push(m);
+        }
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+#[tokio::test]
+async fn a_dynamic_supervisor_logs_a_temporary_childs_crash_as_a_static_one_does() {
+    // Before the one engine, only the static supervisor logged it. The runtime is this
+    // thread's (current-thread), so the subscriber set here sees the supervisor's events.
+    let logged = Logged::default();
+    let _guard = tracing::subscriber::set_default(logged.clone());
+    let (p, mut ev) = probe();
+    let sup = DynamicSupervisor::builder().start().await.unwrap();
+    let pid = sup
+        .start_child(p.spec("t").restart(Restart::Temporary))
+        .await
+        .unwrap()
+        .unwrap();
+    take(&mut ev, 1).await;
+    stop_itself(&pid, ExitReason::msg("crash")).await;
+    // The supervisor has handled the EXIT once it answers the next request.
+    assert_eq!(sup.count_children().await.unwrap().specs, 0);
+    assert!(logged.contains("temporary child exited"));
+}
