@@ -49,10 +49,19 @@ conformance GENERATED="600" SEED="1":
 
 # Side-by-side benchmarks: ours, raw tokio, ractor, kameo, actix; each pair in a fresh
 # process, medians of 5 runs; prints a markdown table and writes target/bench/report.json.
-# `just bench --runs 9 --only call` narrows it. See docs/benchmarks.md.
+# Built with cargo's default release profile; `--tuned` builds with one codegen unit.
+# `just bench --runs 9 --only call` narrows it; `--only scale` runs the million-actor and
+# supervisor-at-scale scenarios. See docs/benchmarks.md.
 [group('bench')]
 bench *ARGS:
-    cargo run -q --release --manifest-path bench/Cargo.toml -- {{ARGS}}
+    #!/usr/bin/env bash
+    set -euo pipefail
+    profile=release
+    args=()
+    for a in {{ARGS}}; do
+        if [ "$a" = --tuned ]; then profile=tuned; else args+=("$a"); fi
+    done
+    BENCH_PROFILE=$profile cargo run -q --profile "$profile" --manifest-path bench/Cargo.toml -- "${args[@]}"
 
 # Run one example, e.g. `just example tour`.
 [group('run')]

@@ -1,6 +1,7 @@
 //! What every framework's module shares: the workload sizes, the figures, the live-actor
 //! counter, RSS, and the runtime.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -248,4 +249,114 @@ where
         per_sec((TASKS * REGISTERS) as f64, elapsed),
         "ops/s",
     )
+}
+
+// ---- scale scenarios ----------------------------------------------------------------------
+
+/// Idle actors in the million-actor spawn scenario.
+pub const SCALE_SPAWNS: usize = 1_000_000;
+/// Calls to random actors in the call-at-scale scenarios.
+pub const SCALE_CALLS: usize = 100_000;
+/// Children of the dynamic supervisor in the supervisor-at-scale scenario.
+pub const SCALE_CHILDREN: usize = 100_000;
+
+/// Starts of the supervised children in the supervisor-at-scale scenario.
+pub static STARTS: AtomicUsize = AtomicUsize::new(0);
+
+pub fn starts() -> usize {
+    STARTS.load(Ordering::Relaxed)
+}
+
+/// How many live actors a `scale_call_*` scenario calls among.
+pub fn scale_population(scenario: &str) -> Option<usize> {
+    match scenario {
+        "scale_call_10" => Some(10),
+        "scale_call_10k" => Some(10_000),
+        "scale_call_1m" => Some(1_000_000),
+        _ => None,
+    }
+}
+
+/// `n` pseudo-random indices below `len` (xorshift, fixed seed: every framework calls the
+/// same actors in the same order).
+pub fn random_indices(n: usize, len: usize) -> Vec<usize> {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % len as u64) as usize
+        })
+        .collect()
+}
+
+/// Times `SCALE_CALLS` sequential calls, each to the actor `call(i)` picks: mean and p99,
+/// named after the population (`call_mean_1m`, `call_p99_1m`).
+pub async fn time_scale_calls<F, Fut>(suffix: &str, mut call: F, len: usize) -> Vec<Figure>
+where
+    F: FnMut(usize) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let picks = random_indices(SCALE_CALLS + 1000, len);
+    for &i in &picks[..1000] {
+        call(i).await;
+    }
+    let mut nanos = Vec::with_capacity(SCALE_CALLS);
+    for &i in &picks[1000..] {
+        let t = Instant::now();
+        call(i).await;
+        nanos.push(t.elapsed().as_nanos() as u64);
+    }
+    latency(nanos)
+        .into_iter()
+        .map(|f| figure(&format!("{}_{suffix}", f.name), f.value, &f.unit))
+        .collect()
+}
+
+/// The suffix of a `scale_call_*` scenario's figures.
+pub fn scale_suffix(scenario: &str) -> &str {
+    scenario.trim_start_matches("scale_call_")
+}
+
+/// The figures of the million-actor spawn scenario.
+pub fn scale_spawn_figures(
+    spawned: Duration,
+    stopped: Duration,
+    rss_before: u64,
+    rss_after: u64,
+) -> Vec<Figure> {
+    let n = SCALE_SPAWNS as f64;
+    vec![
+        figure("spawn_1m_per_actor", spawned.as_nanos() as f64 / n, "ns"),
+        figure(
+            "rss_1m_per_actor",
+            rss_after.saturating_sub(rss_before) as f64 / n,
+            "B",
+        ),
+        figure("stop_1m_per_actor", stopped.as_nanos() as f64 / n, "ns"),
+    ]
+}
+
+/// The figures of the supervisor-at-scale scenario, in milliseconds.
+pub fn scale_sup_figures(start: Duration, restart: Duration, shutdown: Duration) -> Vec<Figure> {
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    vec![
+        figure("sup_100k_start", ms(start), "ms"),
+        figure("sup_100k_crash_restart", ms(restart), "ms"),
+        figure("sup_100k_shutdown", ms(shutdown), "ms"),
+    ]
+}
+
+/// Touches `gib` GiB in 4 KiB pieces and frees them: the memory state a multi-GB process
+/// leaves the machine in, before a scenario measured "after a multi-GB run".
+pub fn hog(gib: usize) {
+    let mut pieces: Vec<Box<[u8; 4096]>> = Vec::with_capacity(gib * 262_144);
+    for i in 0..gib * 262_144 {
+        let mut page = Box::new([0u8; 4096]);
+        page[i % 4096] = 1;
+        pieces.push(page);
+    }
+    let touched: usize = pieces.iter().map(|p| p[0] as usize).sum();
+    assert!(touched <= pieces.len());
 }

@@ -1,4 +1,4 @@
-//! `actor-bench [--runs N] [--only SCENARIO] [--frameworks a,b]`
+//! `actor-bench [--runs N] [--only SCENARIO|scale] [--frameworks a,b]`
 //!
 //! Measures the same workloads on this framework (`ours`), a raw tokio actor (`tokio`),
 //! ractor, kameo and actix. Every (scenario, framework) pair runs in a fresh process
@@ -26,28 +26,56 @@ use std::process::{Command, ExitCode};
 use common::Figure;
 
 const SCENARIOS: [&str; 6] = ["cast", "call", "spawn", "fan_in", "restart", "registry"];
+/// Scale scenarios, measured for ours and raw tokio only. A name ending in `_after` runs its
+/// scenario in a fresh process right after a process that touched several GiB has exited.
+const SCALE_SCENARIOS: [&str; 6] = [
+    "scale_spawn",
+    "scale_call_10",
+    "scale_call_10k",
+    "scale_call_1m",
+    "scale_call_1m_after",
+    "scale_sup",
+];
+const SCALE_FRAMEWORKS: [&str; 2] = ["ours", "tokio"];
 const FRAMEWORKS: [&str; 5] = ["ours", "tokio", "ractor", "kameo", "actix"];
+/// GiB the process before an `_after` scenario touches.
+const HOG_GIB: usize = 4;
 
 /// Figures in report order, whether higher is better, and the target for `ours`.
-const FIGURES: [(&str, bool, &str); 14] = [
-    ("cast_throughput", true, ">= 0.8x tokio"),
-    ("call_mean", false, "<= 1.3x tokio"),
+const FIGURES: [(&str, bool, &str); 28] = [
+    ("cast_throughput", true, ">= 1.05x tokio"),
+    ("call_mean", false, "<= 1.1x tokio"),
     ("call_p99", false, ""),
     ("call_loop_mean", false, ""),
     ("call_mean_no_timeout", false, ""),
     ("call_p99_no_timeout", false, ""),
     ("call_loop_mean_no_timeout", false, ""),
-    ("spawn_rate", true, ">= 0.8x tokio"),
+    ("spawn_rate", true, ">= 1.05x tokio"),
     ("stop_rate", true, ""),
-    ("rss_per_idle_actor", false, "<= 1024 B"),
-    ("fan_in", true, ">= 0.8x tokio"),
+    ("rss_per_idle_actor", false, "<= 850 B"),
+    ("fan_in", true, ">= 1.05x tokio"),
     ("crash_restart", true, ">= 1.0x tokio"),
     ("registry_lookup", true, ""),
     ("registry_register", true, ""),
+    ("spawn_1m_per_actor", false, "<= 1.0x tokio"),
+    ("rss_1m_per_actor", false, "<= 850 B"),
+    ("stop_1m_per_actor", false, ""),
+    ("call_mean_10", false, ""),
+    ("call_p99_10", false, ""),
+    ("call_mean_10k", false, ""),
+    ("call_p99_10k", false, ""),
+    ("call_mean_1m", false, "<= 1.1x tokio"),
+    ("call_p99_1m", false, ""),
+    ("call_mean_1m_after", false, "<= 1.1x tokio"),
+    ("call_p99_1m_after", false, ""),
+    ("sup_100k_start", false, ""),
+    ("sup_100k_crash_restart", false, ""),
+    ("sup_100k_shutdown", false, ""),
 ];
 
 #[derive(serde::Serialize)]
 struct Row {
+    profile: String,
     scenario: String,
     framework: String,
     value: f64,
@@ -111,6 +139,8 @@ fn median(v: &[f64]) -> f64 {
 fn human(value: f64, unit: &str) -> String {
     match unit {
         "us" => format!("{value:.2} µs"),
+        "ns" => format!("{value:.0} ns"),
+        "ms" => format!("{value:.1} ms"),
         "B" => format!("{value:.0} B"),
         _ if value >= 1e6 => format!("{:.2} M/s", value / 1e6),
         _ if value >= 1e3 => format!("{:.1} k/s", value / 1e3),
@@ -125,6 +155,12 @@ fn main() -> ExitCode {
     {
         return child(scenario, framework);
     }
+    if let [flag] = args.as_slice()
+        && flag == "--hog"
+    {
+        common::hog(HOG_GIB);
+        return ExitCode::SUCCESS;
+    }
     let mut runs = 5usize;
     let mut only: Option<String> = None;
     let mut frameworks: Vec<String> = FRAMEWORKS.iter().map(|s| (*s).to_owned()).collect();
@@ -135,7 +171,9 @@ fn main() -> ExitCode {
             ("--only", Some(s)) => only = Some(s.clone()),
             ("--frameworks", Some(f)) => frameworks = f.split(',').map(str::to_owned).collect(),
             _ => {
-                eprintln!("usage: actor-bench [--runs N] [--only SCENARIO] [--frameworks a,b]");
+                eprintln!(
+                    "usage: actor-bench [--runs N] [--only SCENARIO|scale] [--frameworks a,b]"
+                );
                 return ExitCode::from(2);
             }
         }
@@ -156,17 +194,44 @@ fn main() -> ExitCode {
     let mut units: BTreeMap<String, String> = BTreeMap::new();
     let scenarios: Vec<&str> = SCENARIOS
         .iter()
+        .chain(SCALE_SCENARIOS.iter())
         .copied()
-        .filter(|s| only.as_deref().is_none_or(|o| o == *s))
+        .filter(|s| match only.as_deref() {
+            None => true,
+            // `--only scale` runs every scale scenario.
+            Some("scale") => s.starts_with("scale_"),
+            Some(o) => o == *s,
+        })
         .collect();
+    // Which build measured: cargo's default release profile, or the tuned one (`--tuned`).
+    let profile = std::env::var("BENCH_PROFILE").unwrap_or_else(|_| "release".to_owned());
     for run in 1..=runs {
         for scenario in &scenarios {
             for framework in &frameworks {
+                let scale = scenario.starts_with("scale_");
+                if scale && !SCALE_FRAMEWORKS.contains(&framework.as_str()) {
+                    continue;
+                }
                 if progress {
-                    eprint!("\rrun {run}/{runs}: {scenario:<9} {framework:<7}");
+                    eprint!("\rrun {run}/{runs}: {scenario:<19} {framework:<7}");
+                }
+                let (measured, suffix) = match scenario.strip_suffix("_after") {
+                    Some(base) => (base, "_after"),
+                    None => (*scenario, ""),
+                };
+                if !suffix.is_empty() {
+                    match Command::new(&exe).arg("--hog").status() {
+                        Ok(status) if status.success() => {}
+                        other => {
+                            eprintln!(
+                                "\nthe {HOG_GIB} GiB run before {scenario} failed: {other:?}"
+                            );
+                            return ExitCode::FAILURE;
+                        }
+                    }
                 }
                 let out = Command::new(&exe)
-                    .args(["--child", scenario, framework])
+                    .args(["--child", measured, framework])
                     .output();
                 let out = match out {
                     Ok(out) if out.status.success() => out,
@@ -191,9 +256,10 @@ fn main() -> ExitCode {
                     }
                 };
                 for f in figures {
-                    units.insert(f.name.clone(), f.unit.clone());
+                    let name = format!("{}{suffix}", f.name);
+                    units.insert(name.clone(), f.unit.clone());
                     values
-                        .entry((f.name, framework.clone()))
+                        .entry((name, framework.clone()))
                         .or_default()
                         .push(f.value);
                 }
@@ -206,8 +272,10 @@ fn main() -> ExitCode {
 
     let mut rows = Vec::new();
     println!(
-        "Medians of {runs} runs, each in a fresh process; tokio-based frameworks on a 2-worker \
-         multi-thread runtime, actix on its single-threaded System. (ratio to raw tokio)\n"
+        "Medians of {runs} runs, each in a fresh process, built with the `{profile}` profile; \
+         tokio-based frameworks on a 2-worker multi-thread runtime, actix on its \
+         single-threaded System; scale scenarios for ours and raw tokio only. (ratio to raw \
+         tokio)\n"
     );
     let header: Vec<&str> = frameworks.iter().map(String::as_str).collect();
     println!("| figure | {} | target (ours) |", header.join(" | "));
@@ -232,6 +300,7 @@ fn main() -> ExitCode {
                         None => human(m, unit),
                     });
                     rows.push(Row {
+                        profile: profile.clone(),
                         scenario: (*name).to_owned(),
                         framework: fw.clone(),
                         value: m,

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use actor_core::{Actor, Call, CallReply, Cast, Context, ExitReason, Flow, InitError};
 use actor_registry::LocalRegistry;
-use actor_supervisor::{ChildSpec, Supervisor, started};
+use actor_supervisor::{ChildPid, ChildSpec, DynamicSupervisor, Restart, Supervisor, started};
 
 use crate::common::*;
 
@@ -63,9 +63,102 @@ impl Actor for Idle {
     }
 }
 
+/// A supervised child of the supervisor-at-scale scenario: counts its starts, crashes on
+/// `Boom`.
+struct Kid;
+struct Boom;
+
+impl Actor for Kid {
+    type Args = ();
+    async fn init(_: (), _: &mut Context<Self>) -> Result<Self, InitError> {
+        STARTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(Kid)
+    }
+}
+
+impl Cast<Boom> for Kid {
+    async fn handle_cast(&mut self, _: Boom, _: &mut Context<Self>) -> Flow {
+        panic!("boom")
+    }
+}
+
+async fn scale(scenario: &str) -> Vec<Figure> {
+    if let Some(n) = scale_population(scenario) {
+        let mut actors = Vec::with_capacity(n);
+        for _ in 0..n {
+            actors.push(Counter::start(()).await.expect("start"));
+        }
+        return time_scale_calls(
+            scale_suffix(scenario),
+            |i| {
+                let c = &actors[i];
+                async move { assert!(c.call(Ping).await.is_ok()) }
+            },
+            n,
+        )
+        .await;
+    }
+    match scenario {
+        "scale_spawn" => {
+            let before = rss();
+            let t = Instant::now();
+            let mut refs = Vec::with_capacity(SCALE_SPAWNS);
+            for _ in 0..SCALE_SPAWNS {
+                refs.push(Idle::start(()).await.expect("start"));
+            }
+            until(|| live() == SCALE_SPAWNS).await;
+            let spawned = t.elapsed();
+            let after = rss();
+            let t = Instant::now();
+            for r in &refs {
+                r.pid().exit(ExitReason::Shutdown);
+            }
+            until(|| live() == 0).await;
+            scale_spawn_figures(spawned, t.elapsed(), before, after)
+        }
+        "scale_sup" => {
+            let sup = DynamicSupervisor::builder()
+                .intensity(u32::MAX, Duration::from_secs(1))
+                .start()
+                .await
+                .expect("supervisor");
+            let t = Instant::now();
+            for _ in 0..SCALE_CHILDREN {
+                let spec = ChildSpec::worker::<Kid>("kid", ()).restart(Restart::Permanent);
+                sup.start_child(spec).await.expect("start").expect("a pid");
+            }
+            let started = t.elapsed();
+            let kids: Vec<_> = sup
+                .which_children()
+                .await
+                .expect("children")
+                .into_iter()
+                .filter_map(|c| match c.pid {
+                    ChildPid::Running(pid) => pid.downcast::<Kid>().ok(),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(kids.len(), SCALE_CHILDREN);
+            let t = Instant::now();
+            for k in &kids {
+                k.cast(Boom);
+            }
+            until(|| starts() == 2 * SCALE_CHILDREN).await;
+            let restarted = t.elapsed();
+            let t = Instant::now();
+            sup.stop(ExitReason::Shutdown).await.expect("stop");
+            scale_sup_figures(started, restarted, t.elapsed())
+        }
+        other => panic!("unknown scenario {other}"),
+    }
+}
+
 pub fn run(scenario: &str) -> Vec<Figure> {
     let scenario = scenario.to_owned();
     on_runtime(async move {
+        if scenario.starts_with("scale_") {
+            return scale(&scenario).await;
+        }
         match scenario.as_str() {
             "cast" => {
                 let c = Counter::start(()).await.expect("start");

@@ -55,9 +55,111 @@ async fn ping(tx: &Tx) -> bool {
     tx.send(Msg::Ping(r)).is_ok() && rx.await.is_ok()
 }
 
+/// A raw "supervised" child: its task loop respawns it when it panics, publishing the new
+/// sender in its slot; it ends when its sender is dropped.
+fn supervised_kid() -> Arc<std::sync::Mutex<Option<Tx>>> {
+    let slot: Arc<std::sync::Mutex<Option<Tx>>> = Arc::new(std::sync::Mutex::new(None));
+    let (tx, rx) = mpsc::unbounded_channel::<Msg>();
+    *slot.lock().expect("slot") = Some(tx);
+    let sup_slot = slot.clone();
+    tokio::spawn(async move {
+        let mut next = Some(rx);
+        loop {
+            let mut rx = match next.take() {
+                Some(rx) => rx,
+                None => {
+                    let (tx, rx) = mpsc::unbounded_channel::<Msg>();
+                    let mut held = sup_slot.lock().expect("slot");
+                    if held.is_none() {
+                        // Shut down while restarting.
+                        return;
+                    }
+                    *held = Some(tx);
+                    rx
+                }
+            };
+            let child = tokio::spawn(async move {
+                let _live = Live::new();
+                STARTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                while let Some(msg) = rx.recv().await {
+                    if let Msg::Crash(_) = msg {
+                        panic!("boom")
+                    }
+                }
+            });
+            if child.await.is_ok() {
+                return;
+            }
+        }
+    });
+    slot
+}
+
+async fn scale(scenario: &str) -> Vec<Figure> {
+    if let Some(n) = scale_population(scenario) {
+        let actors: Vec<Tx> = (0..n).map(|_| spawn_counter()).collect();
+        return time_scale_calls(
+            scale_suffix(scenario),
+            |i| {
+                let tx = &actors[i];
+                async move { assert!(ping(tx).await) }
+            },
+            n,
+        )
+        .await;
+    }
+    match scenario {
+        "scale_spawn" => {
+            let before = rss();
+            let t = Instant::now();
+            let mut txs = Vec::with_capacity(SCALE_SPAWNS);
+            for _ in 0..SCALE_SPAWNS {
+                let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+                tokio::spawn(async move {
+                    let _live = Live::new();
+                    while rx.recv().await.is_some() {}
+                });
+                txs.push(tx);
+            }
+            until(|| live() == SCALE_SPAWNS).await;
+            let spawned = t.elapsed();
+            let after = rss();
+            let t = Instant::now();
+            drop(txs);
+            until(|| live() == 0).await;
+            scale_spawn_figures(spawned, t.elapsed(), before, after)
+        }
+        "scale_sup" => {
+            let t = Instant::now();
+            let kids: Vec<_> = (0..SCALE_CHILDREN).map(|_| supervised_kid()).collect();
+            until(|| starts() == SCALE_CHILDREN).await;
+            let started = t.elapsed();
+            let t = Instant::now();
+            for k in &kids {
+                if let Some(tx) = k.lock().expect("slot").as_ref() {
+                    let (r, _rx) = oneshot::channel();
+                    let _ = tx.send(Msg::Crash(r));
+                }
+            }
+            until(|| starts() == 2 * SCALE_CHILDREN).await;
+            let restarted = t.elapsed();
+            let t = Instant::now();
+            for k in &kids {
+                drop(k.lock().expect("slot").take());
+            }
+            until(|| live() == 0).await;
+            scale_sup_figures(started, restarted, t.elapsed())
+        }
+        other => panic!("unknown scenario {other}"),
+    }
+}
+
 pub fn run(scenario: &str) -> Vec<Figure> {
     let scenario = scenario.to_owned();
     on_runtime(async move {
+        if scenario.starts_with("scale_") {
+            return scale(&scenario).await;
+        }
         match scenario.as_str() {
             "cast" => {
                 let tx = spawn_counter();

@@ -18,6 +18,7 @@ use crate::exit::ExitReason;
 use crate::mailbox::{Mailbox, MailboxRx, Queue, Refused};
 use crate::name::Name;
 use crate::pid::{ActorId, Pid};
+use crate::relations::{Relation, Relations};
 use crate::run_loop::SystemEnvelope;
 use crate::signal::{self, Down, Exit, MonitorRef};
 use crate::sync::{AtomicBool, AtomicU8, Mutex, MutexGuard, Notify};
@@ -62,20 +63,11 @@ pub(crate) struct Core {
     exited: Notify,
 }
 
-/// One entry of [`State::relations`].
-enum Relation {
-    Link(Pid),
-    /// `watcher` monitors this actor.
-    MonitoredBy(MonitorRef, Pid),
-    Name(Name),
-}
-
 #[derive(Default)]
 struct State {
     exit: Option<ExitReason>,
-    /// Links, monitors held on this actor and names, in one list: one word triple in every
-    /// actor instead of three, and most actors have only a link or two.
-    relations: Vec<Relation>,
+    /// Links, monitors held on this actor and names, in one list (indexed when long).
+    relations: Relations,
     abort: Option<AbortHandle>,
     /// Cleanup has started: no new links, monitors or names are accepted.
     cleaned: bool,
@@ -206,20 +198,15 @@ impl Core {
         if st.cleaned {
             return false;
         }
-        let linked = st
-            .relations
-            .iter()
-            .any(|r| matches!(r, Relation::Link(p) if p.id() == other.id()));
-        if !linked {
+        if !st.relations.has_link(other.id()) {
             st.relations.push(Relation::Link(other.clone()));
         }
         true
     }
 
     pub(crate) fn remove_link(&self, other: ActorId) {
-        self.lock()
-            .relations
-            .retain(|r| !matches!(r, Relation::Link(p) if p.id() == other));
+        let removed = self.lock().relations.remove_link(other);
+        drop(removed);
     }
 
     pub(crate) fn add_monitor(&self, mref: MonitorRef, watcher: &Pid) -> bool {
@@ -233,11 +220,8 @@ impl Core {
     }
 
     pub(crate) fn remove_monitor(&self, mref: MonitorRef) -> bool {
-        let mut st = self.lock();
-        let before = st.relations.len();
-        st.relations
-            .retain(|r| !matches!(r, Relation::MonitoredBy(m, _) if *m == mref));
-        st.relations.len() != before
+        let removed = self.lock().relations.remove_monitor(mref);
+        removed.is_some()
     }
 
     /// Records a name to release at exit; `false` if the actor is already cleaned up.
@@ -277,9 +261,8 @@ impl Core {
             let mut st = self.lock();
             // The first copies of each stale name: one recorded since the snapshot comes
             // after them, and is kept.
-            let (dropped, kept): (Vec<Relation>, Vec<Relation>) = std::mem::take(&mut st.relations)
-                .into_iter()
-                .partition(|r| match r {
+            let (dropped, kept): (Vec<Relation>, Vec<Relation>) =
+                st.relations.take_all().into_iter().partition(|r| match r {
                     Relation::Name(n) => match stale.get_mut(&n.addr()) {
                         Some(k) if *k > 0 => {
                             *k -= 1;
@@ -289,7 +272,7 @@ impl Core {
                     },
                     _ => false,
                 });
-            st.relations = kept;
+            st.relations.set_all(kept);
             st.prune_at =
                 u32::try_from((st.relations.len() * 2).max(PRUNE_FIRST)).unwrap_or(u32::MAX);
             dropped
@@ -311,11 +294,7 @@ impl Core {
         };
         let forgotten = {
             let mut st = self.lock();
-            let found = st
-                .relations
-                .iter()
-                .position(|r| matches!(r, Relation::Name(n) if n.addr() == picked));
-            found.map(|i| st.relations.remove(i))
+            st.relations.remove_name(picked)
         };
         // Dropped outside the lock, like everything a registry owns.
         drop(forgotten);
@@ -405,7 +384,7 @@ pub(crate) fn cleanup(pid: &Pid, default: ExitReason) {
         st.cleaned = true;
         let reason = st.exit.get_or_insert(default).clone();
         core.status.store(DEAD, Ordering::Release);
-        (reason, std::mem::take(&mut st.relations), st.abort.take())
+        (reason, st.relations.take_all(), st.abort.take())
     };
     drop(abort);
     system::forget(core.id);

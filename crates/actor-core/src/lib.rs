@@ -70,6 +70,7 @@ mod harness;
 mod mailbox;
 mod name;
 mod pid;
+mod relations;
 mod run_loop;
 mod signal;
 mod spawn;
