@@ -214,8 +214,76 @@ impl Name {
         A: Call<M>,
         M: Send + 'static,
     {
+        self.call_timeout::<A, M>(msg, crate::DEFAULT_CALL_TIMEOUT)
+            .await
+    }
+
+    /// Calls the actor holding this name, waiting at most `timeout` for the reply:
+    /// `GenServer.call({:via, …}, msg, timeout)`. `Duration::MAX` waits forever.
+    ///
+    /// # Errors
+    ///
+    /// As [`call`](Self::call), and [`CallError::Timeout`] when no reply came in time.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`ActorRef::call`].
+    ///
+    /// # Panics
+    ///
+    /// As [`ActorRef::call_timeout`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use std::sync::{Arc, Mutex};
+    /// use std::time::Duration;
+    /// use actor_core::{Actor, Call, CallReply, Context, InitError, Name, NameRegistry, Pid, RegisterError};
+    ///
+    /// #[derive(Clone, Default)]
+    /// struct Names(Arc<Mutex<HashMap<String, Pid>>>);
+    /// impl NameRegistry<String> for Names {
+    ///     fn register_name(&self, key: &String, pid: &Pid) -> Result<(), RegisterError> {
+    ///         self.0.lock().unwrap().insert(key.clone(), pid.clone());
+    ///         Ok(())
+    ///     }
+    ///     fn unregister_name(&self, key: &String, _: &Pid) { self.0.lock().unwrap().remove(key); }
+    ///     fn whereis_name(&self, key: &String) -> Option<Pid> {
+    ///         self.0.lock().unwrap().get(key).filter(|p| p.is_alive()).cloned()
+    ///     }
+    /// }
+    ///
+    /// struct Echo;
+    /// impl Actor for Echo {
+    ///     type Args = ();
+    ///     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, InitError> { Ok(Echo) }
+    /// }
+    /// impl Call<u32> for Echo {
+    ///     type Reply = u32;
+    ///     async fn handle_call(&mut self, n: u32, _: &mut Context<Self>) -> CallReply<u32> {
+    ///         CallReply::Reply(n)
+    ///     }
+    /// }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let echo = Name::via(Names::default(), "echo".to_string());
+    /// Echo::start(()).name(echo.clone()).await.unwrap();
+    /// let n = echo.call_timeout::<Echo, _>(7, Duration::from_millis(100)).await.unwrap();
+    /// assert_eq!(n, 7);
+    /// # }
+    /// ```
+    pub async fn call_timeout<A, M>(
+        &self,
+        msg: M,
+        timeout: std::time::Duration,
+    ) -> Result<<A as Call<M>>::Reply, CallError<M>>
+    where
+        A: Call<M>,
+        M: Send + 'static,
+    {
         match self.whereis_ref::<A>() {
-            Ok(Some(actor)) => actor.call(msg).await,
+            Ok(Some(actor)) => actor.call_timeout(msg, timeout).await,
             Ok(None) => Err(CallError::NoProc(msg)),
             Err(wrong) => Err(CallError::WrongType(msg, Box::new(wrong))),
         }

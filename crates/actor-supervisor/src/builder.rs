@@ -152,6 +152,36 @@ macro_rules! handle_methods {
             self.inner.pid()
         }
 
+        /// This handle with every request waiting at most `timeout` for the supervisor's
+        /// answer, then failing with [`ChildError::Timeout`](crate::ChildError::Timeout)
+        /// (the request is not withdrawn: the supervisor still carries it out). The default
+        /// is `Duration::MAX`: wait forever, as OTP's supervisor calls do.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use std::time::Duration;
+        /// use actor_supervisor::DynamicSupervisor;
+        ///
+        /// # #[tokio::main(flavor = "current_thread")]
+        /// # async fn main() {
+        /// let sup = DynamicSupervisor::builder().start_link().await.unwrap();
+        /// let sup = sup.with_timeout(Duration::from_secs(1));
+        /// assert_eq!(sup.timeout(), Duration::from_secs(1));
+        /// assert_eq!(sup.count_children().await.unwrap().active, 0);
+        /// # }
+        /// ```
+        #[must_use = "this returns a new handle; the old one keeps its timeout"]
+        pub fn with_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.timeout = timeout;
+            self
+        }
+
+        /// How long each request waits for the supervisor's answer.
+        pub fn timeout(&self) -> ::std::time::Duration {
+            self.timeout
+        }
+
         /// The underlying actor reference: the one [`Supervisor`](crate::Supervisor) actor
         /// every flavour runs.
         pub fn actor_ref(&self) -> &::actor_core::ActorRef<$crate::Supervisor> {
@@ -171,7 +201,7 @@ macro_rules! handle_methods {
         pub async fn which_children(
             &self,
         ) -> ::std::result::Result<::std::vec::Vec<$crate::ChildInfo>, $crate::ChildError> {
-            $crate::server::request(&self.inner, $crate::server::WhichChildren).await
+            $crate::server::request(&self.inner, self.timeout, $crate::server::WhichChildren).await
         }
 
         /// The counts of specs, live children, supervisors and workers (R-SUP-9,
@@ -187,7 +217,7 @@ macro_rules! handle_methods {
         pub async fn count_children(
             &self,
         ) -> ::std::result::Result<$crate::ChildCounts, $crate::ChildError> {
-            $crate::server::request(&self.inner, $crate::server::CountChildren).await
+            $crate::server::request(&self.inner, self.timeout, $crate::server::CountChildren).await
         }
 
         /// Stops the supervisor: its children stop (a static supervisor's one at a time,
@@ -228,7 +258,12 @@ macro_rules! handle_methods {
             pid: &::actor_core::Pid,
         ) -> ::std::result::Result<(), $crate::ChildError> {
             let key = $crate::engine::ChildKey::Pid(pid.clone());
-            $crate::server::request(&self.inner, $crate::server::TerminateChild(key)).await?
+            $crate::server::request(
+                &self.inner,
+                self.timeout,
+                $crate::server::TerminateChild(key),
+            )
+            .await?
         }
 
         /// The spec a child was started with (simple_one_for_one: with its arguments bound).
@@ -245,9 +280,23 @@ macro_rules! handle_methods {
             pid: &::actor_core::Pid,
         ) -> ::std::result::Result<$crate::ChildSpec, $crate::ChildError> {
             let key = $crate::engine::ChildKey::Pid(pid.clone());
-            $crate::server::request(&self.inner, $crate::server::GetChildSpec(key)).await?
+            $crate::server::request(&self.inner, self.timeout, $crate::server::GetChildSpec(key))
+                .await?
         }
     };
 }
 
-pub(crate) use handle_methods;
+/// Equality of handles: the same supervisor, whatever the timeouts.
+macro_rules! handle_eq {
+    ($ty:ty) => {
+        impl PartialEq for $ty {
+            fn eq(&self, other: &Self) -> bool {
+                self.inner == other.inner
+            }
+        }
+
+        impl Eq for $ty {}
+    };
+}
+
+pub(crate) use {handle_eq, handle_methods};

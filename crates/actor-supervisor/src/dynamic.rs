@@ -4,7 +4,7 @@
 
 use actor_core::{ActorRef, Pid};
 
-use crate::builder::{Setup, common_setters, dynamic_setters, handle_methods};
+use crate::builder::{Setup, common_setters, dynamic_setters, handle_eq, handle_methods};
 use crate::engine::Flavour;
 use crate::error::{ChildError, SupervisorStartError};
 use crate::server::{StartChild, Supervisor, request};
@@ -83,7 +83,7 @@ impl DynamicBuilder {
     /// (see [`Start`](actor_core::Start)); nothing is left running.
     pub async fn start_link(self) -> Result<DynamicSupervisorRef, SupervisorStartError> {
         let inner = self.setup.start(Vec::new(), true).await?;
-        Ok(DynamicSupervisorRef { inner })
+        Ok(DynamicSupervisorRef::new(inner))
     }
 
     /// Starts it without a link.
@@ -98,7 +98,7 @@ impl DynamicBuilder {
     /// (see [`Start`](actor_core::Start)); nothing is left running.
     pub async fn start(self) -> Result<DynamicSupervisorRef, SupervisorStartError> {
         let inner = self.setup.start(Vec::new(), false).await?;
-        Ok(DynamicSupervisorRef { inner })
+        Ok(DynamicSupervisorRef::new(inner))
     }
 
     /// A child spec running this dynamic supervisor under another supervisor (type
@@ -114,12 +114,23 @@ impl DynamicBuilder {
 /// # Examples
 ///
 /// See [`DynamicSupervisor`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct DynamicSupervisorRef {
-    pub(crate) inner: ActorRef<Supervisor>,
+    inner: ActorRef<Supervisor>,
+    /// How long each request waits for the supervisor's answer (`with_timeout`).
+    timeout: std::time::Duration,
 }
 
+handle_eq!(DynamicSupervisorRef);
+
 impl DynamicSupervisorRef {
+    fn new(inner: ActorRef<Supervisor>) -> Self {
+        Self {
+            inner,
+            timeout: std::time::Duration::MAX,
+        }
+    }
+
     handle_methods!(by_pid);
 
     /// Starts a child (R-DYN-2). `Ok(None)` when its start returned ignore (nothing stored).
@@ -134,6 +145,6 @@ impl DynamicSupervisorRef {
     /// Dropping the future does not withdraw the request: the supervisor still carries it out
     /// (a child may still be started or stopped); only the answer is lost.
     pub async fn start_child(&self, spec: ChildSpec) -> Result<Option<Pid>, ChildError> {
-        request(&self.inner, StartChild(spec)).await?
+        request(&self.inner, self.timeout, StartChild(spec)).await?
     }
 }

@@ -146,6 +146,10 @@ pub enum ChildError {
     /// The supervisor exited while handling the request.
     #[error("supervisor exited: {0}")]
     SupervisorExit(#[source] ExitReason),
+    /// The supervisor did not answer within the handle's timeout
+    /// (`with_timeout`); the request was not withdrawn.
+    #[error("supervisor did not answer in time")]
+    Timeout,
 }
 
 impl<M> From<CallError<M>> for ChildError {
@@ -153,7 +157,8 @@ impl<M> From<CallError<M>> for ChildError {
         match e {
             CallError::Exit(r) => Self::SupervisorExit(r),
             CallError::CallingSelf(_) => Self::CallingSelf,
-            // Supervisor calls wait forever, so a timeout cannot happen; the rest is noproc.
+            CallError::Timeout { .. } => Self::Timeout,
+            // The supervisor is dead, or not a supervisor at all.
             _ => Self::NoProc,
         }
     }

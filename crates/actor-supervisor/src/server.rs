@@ -169,12 +169,17 @@ impl Cast<Retry> for Supervisor {
     }
 }
 
-/// Sends a request and waits for the answer without a timeout, as OTP's supervisor calls
-/// do. The one way every handle asks its supervisor.
-pub(crate) async fn request<M, R>(sup: &ActorRef<Supervisor>, msg: M) -> Result<R, ChildError>
+/// Sends a request and waits at most `timeout` for the answer (`Duration::MAX`, the
+/// default of every handle, waits forever, as OTP's supervisor calls do). The one way every
+/// handle asks its supervisor.
+pub(crate) async fn request<M, R>(
+    sup: &ActorRef<Supervisor>,
+    timeout: Duration,
+    msg: M,
+) -> Result<R, ChildError>
 where
     Supervisor: Call<M, Reply = R>,
     M: Send + 'static,
 {
-    Ok(sup.call_timeout(msg, Duration::MAX).await?)
+    Ok(sup.call_timeout(msg, timeout).await?)
 }

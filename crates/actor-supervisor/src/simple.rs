@@ -93,6 +93,8 @@ impl<T: Clone + Send + Sync + 'static> Template<T> {
 /// ```
 pub struct SimpleOneForOne<T> {
     inner: ActorRef<Supervisor>,
+    /// How long each request waits for the supervisor's answer (`with_timeout`).
+    timeout: std::time::Duration,
     template: Template<T>,
 }
 
@@ -100,6 +102,7 @@ impl<T> Clone for SimpleOneForOne<T> {
     fn clone(&self) -> Self {
         Self {
             inner: self.inner.clone(),
+            timeout: self.timeout,
             template: self.template.clone(),
         }
     }
@@ -151,7 +154,7 @@ impl<T: Clone + Send + Sync + 'static> SimpleOneForOne<T> {
     /// (a child may still be started or stopped); only the answer is lost.
     pub async fn start_child(&self, args: T) -> Result<Option<Pid>, ChildError> {
         let spec = self.template.spec(args);
-        request(&self.inner, StartChild(spec)).await?
+        request(&self.inner, self.timeout, StartChild(spec)).await?
     }
 }
 
@@ -235,6 +238,7 @@ impl<T: Clone + Send + Sync + 'static> SimpleBuilder<T> {
         let inner = self.setup.start(Vec::new(), true).await?;
         Ok(SimpleOneForOne {
             inner,
+            timeout: std::time::Duration::MAX,
             template: self.template,
         })
     }

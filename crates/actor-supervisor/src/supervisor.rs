@@ -4,7 +4,9 @@
 
 use actor_core::{ActorRef, Pid};
 
-use crate::builder::{Setup, common_setters, from_start_error, handle_methods, start_actor};
+use crate::builder::{
+    Setup, common_setters, from_start_error, handle_eq, handle_methods, start_actor,
+};
 use crate::engine::{ChildKey, Config, Flavour};
 use crate::error::{ChildError, SupervisorStartError};
 use crate::flags::{AutoShutdown, Strategy, SupervisorFlags};
@@ -112,7 +114,7 @@ impl Supervisor {
     ) -> Result<SupervisorRef, SupervisorStartError> {
         start_actor(module_args::<S>(args), None, true)
             .await
-            .map(|inner| SupervisorRef { inner })
+            .map(SupervisorRef::new)
             .map_err(from_start_error)
     }
 
@@ -189,7 +191,7 @@ impl SupervisorBuilder {
     /// (see [`Start`](actor_core::Start)); nothing is left running.
     pub async fn start_link(self) -> Result<SupervisorRef, SupervisorStartError> {
         let inner = self.setup.start(self.children, true).await?;
-        Ok(SupervisorRef { inner })
+        Ok(SupervisorRef::new(inner))
     }
 
     /// Starts the supervisor without a link.
@@ -204,7 +206,7 @@ impl SupervisorBuilder {
     /// (see [`Start`](actor_core::Start)); nothing is left running.
     pub async fn start(self) -> Result<SupervisorRef, SupervisorStartError> {
         let inner = self.setup.start(self.children, false).await?;
-        Ok(SupervisorRef { inner })
+        Ok(SupervisorRef::new(inner))
     }
 
     /// A child spec that runs this supervisor under another supervisor: type supervisor,
@@ -242,15 +244,26 @@ impl SupervisorBuilder {
 /// assert_eq!(sup.count_children().await.unwrap().active, 1);
 /// # }
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct SupervisorRef {
     inner: ActorRef<Supervisor>,
+    /// How long each request waits for the supervisor's answer (`with_timeout`).
+    timeout: std::time::Duration,
 }
+
+handle_eq!(SupervisorRef);
 
 impl SupervisorRef {
     /// Wraps the actor reference of a supervisor (for example one found by name).
     pub fn from_actor_ref(inner: ActorRef<Supervisor>) -> Self {
-        Self { inner }
+        Self::new(inner)
+    }
+
+    fn new(inner: ActorRef<Supervisor>) -> Self {
+        Self {
+            inner,
+            timeout: std::time::Duration::MAX,
+        }
     }
 
     handle_methods!();
@@ -269,7 +282,7 @@ impl SupervisorRef {
     /// Dropping the future does not withdraw the request: the supervisor still carries it out
     /// (a child may still be started or stopped); only the answer is lost.
     pub async fn start_child(&self, spec: ChildSpec) -> Result<Option<Pid>, ChildError> {
-        request(&self.inner, StartChild(spec)).await?
+        request(&self.inner, self.timeout, StartChild(spec)).await?
     }
 
     /// Stops a child by id, keeping its spec unless temporary (R-SUP-5). Never restarts it and
@@ -284,7 +297,12 @@ impl SupervisorRef {
     /// Dropping the future does not withdraw the request: the supervisor still carries it out
     /// (a child may still be started or stopped); only the answer is lost.
     pub async fn terminate_child(&self, id: impl Into<ChildId>) -> Result<(), ChildError> {
-        request(&self.inner, TerminateChild(ChildKey::Id(id.into()))).await?
+        request(
+            &self.inner,
+            self.timeout,
+            TerminateChild(ChildKey::Id(id.into())),
+        )
+        .await?
     }
 
     /// Starts a stopped child again at its original position (R-SUP-6). Does not count
@@ -300,7 +318,7 @@ impl SupervisorRef {
     /// Dropping the future does not withdraw the request: the supervisor still carries it out
     /// (a child may still be started or stopped); only the answer is lost.
     pub async fn restart_child(&self, id: impl Into<ChildId>) -> Result<Option<Pid>, ChildError> {
-        request(&self.inner, RestartChild(id.into())).await?
+        request(&self.inner, self.timeout, RestartChild(id.into())).await?
     }
 
     /// Removes a stopped child's spec (R-SUP-7).
@@ -314,7 +332,7 @@ impl SupervisorRef {
     /// Dropping the future does not withdraw the request: the supervisor still carries it out
     /// (a child may still be started or stopped); only the answer is lost.
     pub async fn delete_child(&self, id: impl Into<ChildId>) -> Result<(), ChildError> {
-        request(&self.inner, DeleteChild(id.into())).await?
+        request(&self.inner, self.timeout, DeleteChild(id.into())).await?
     }
 
     /// The full spec of a child (R-SUP-10).
@@ -327,6 +345,11 @@ impl SupervisorRef {
     ///
     /// Cancel safe: the request changes nothing, and dropping the future only drops the answer.
     pub async fn child_spec(&self, id: impl Into<ChildId>) -> Result<ChildSpec, ChildError> {
-        request(&self.inner, GetChildSpec(ChildKey::Id(id.into()))).await?
+        request(
+            &self.inner,
+            self.timeout,
+            GetChildSpec(ChildKey::Id(id.into())),
+        )
+        .await?
     }
 }

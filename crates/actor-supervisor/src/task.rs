@@ -10,7 +10,7 @@ use actor_core::{Actor, Context, Continue, ExitReason, Flow, InitError, Pid, Sta
 use thiserror::Error;
 use tokio::sync::oneshot;
 
-use crate::builder::{Setup, common_setters, handle_methods};
+use crate::builder::{Setup, common_setters, handle_eq, handle_methods};
 use crate::engine::Flavour;
 use crate::error::{ChildError, SupervisorStartError};
 use crate::server::{StartChild, Supervisor, request};
@@ -128,7 +128,7 @@ impl TaskSupervisorBuilder {
     /// (see [`Start`](actor_core::Start)); nothing is left running.
     pub async fn start_link(self) -> Result<TaskSupervisorRef, SupervisorStartError> {
         let inner = self.setup.start(Vec::new(), true).await?;
-        Ok(TaskSupervisorRef { inner })
+        Ok(TaskSupervisorRef::new(inner))
     }
 }
 
@@ -137,12 +137,23 @@ impl TaskSupervisorBuilder {
 /// # Examples
 ///
 /// See [`TaskSupervisor`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct TaskSupervisorRef {
     inner: ActorRef<Supervisor>,
+    /// How long each request waits for the supervisor's answer (`with_timeout`).
+    timeout: std::time::Duration,
 }
 
+handle_eq!(TaskSupervisorRef);
+
 impl TaskSupervisorRef {
+    fn new(inner: ActorRef<Supervisor>) -> Self {
+        Self {
+            inner,
+            timeout: std::time::Duration::MAX,
+        }
+    }
+
     handle_methods!(by_pid);
 
     /// Starts a temporary task, not linked to the caller (R-TASK-2).
@@ -188,7 +199,7 @@ impl TaskSupervisorRef {
         let spec = ChildSpec::new("task", move || run_task(Box::pin(task()), None))
             .restart(restart)
             .shutdown(shutdown);
-        request(&self.inner, StartChild(spec))
+        request(&self.inner, self.timeout, StartChild(spec))
             .await??
             .ok_or(ChildError::NotFound)
     }
@@ -280,7 +291,7 @@ impl TaskSupervisorRef {
         })
         .restart(Restart::Temporary)
         .shutdown(shutdown);
-        let pid = request(&self.inner, StartChild(spec))
+        let pid = request(&self.inner, self.timeout, StartChild(spec))
             .await??
             .ok_or(ChildError::NotFound)?;
         Ok(Task { pid, rx })

@@ -239,3 +239,27 @@ async fn a_dynamic_supervisor_logs_a_temporary_childs_crash_as_a_static_one_does
     assert_eq!(sup.count_children().await.unwrap().specs, 0);
     assert!(logged.contains("temporary child exited"));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_handle_with_a_timeout_gives_up_on_a_busy_supervisor() {
+    let sup = DynamicSupervisor::builder().start_link().await.unwrap();
+    // A start function that takes 10 s keeps the supervisor busy for that long.
+    let slow = actor_supervisor::ChildSpec::new("slow", || async {
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        Ok(None)
+    });
+    let busy = sup.clone();
+    let starting = tokio::spawn(async move { busy.start_child(slow).await });
+    tokio::task::yield_now().await;
+    let impatient = sup.clone().with_timeout(Duration::from_secs(1));
+    assert_eq!(impatient, sup, "the same supervisor, whatever the timeout");
+    let started = tokio::time::Instant::now();
+    assert!(matches!(
+        impatient.count_children().await,
+        Err(actor_supervisor::ChildError::Timeout)
+    ));
+    assert_eq!(started.elapsed(), Duration::from_secs(1));
+    // The patient handle (no timeout) waits for the supervisor to be free again.
+    assert_eq!(starting.await.unwrap().unwrap(), None);
+    assert_eq!(sup.count_children().await.unwrap().specs, 0);
+}
