@@ -146,6 +146,52 @@ pub(crate) use {common_setters, dynamic_setters};
 /// `terminate_child` and `child_spec`. The handle has an `inner: ActorRef<Supervisor>`
 /// field.
 macro_rules! handle_methods {
+    (from $flavour:ident) => {
+        /// The handle of the supervisor behind `pid` (a child of another supervisor, found
+        /// with `which_children`, for example), or `None` when `pid` is not a live
+        /// supervisor of this kind (or did not answer within 5 s).
+        ///
+        /// # Cancel safety
+        ///
+        /// Cancel safe: asking the supervisor's kind changes nothing.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use actor_core::ExitReason;
+        /// use actor_supervisor::{DynamicSupervisor, DynamicSupervisorRef, Supervisor, SupervisorRef};
+        ///
+        /// # #[tokio::main(flavor = "current_thread")]
+        /// # async fn main() {
+        /// let top = Supervisor::builder()
+        ///     .child(DynamicSupervisor::builder().into_child_spec("rooms"))
+        ///     .start_link()
+        ///     .await
+        ///     .unwrap();
+        /// let rooms_pid = top.which_children().await.unwrap()[0].pid.pid().unwrap().clone();
+        /// let rooms = DynamicSupervisorRef::from_pid(&rooms_pid).await.unwrap();
+        /// assert_eq!(rooms.count_children().await.unwrap().active, 0);
+        /// // Not a static supervisor:
+        /// assert!(SupervisorRef::from_pid(&rooms_pid).await.is_none());
+        /// top.stop(ExitReason::Shutdown).await.unwrap();
+        /// # }
+        /// ```
+        pub async fn from_pid(pid: &::actor_core::Pid) -> ::std::option::Option<Self> {
+            $crate::server::supervisor_of(pid, $crate::engine::Flavour::$flavour)
+                .await
+                .map(Self::new)
+        }
+
+        /// The handle of the supervisor registered under `name`, as
+        /// [`from_pid`](Self::from_pid): the supervisor API by name.
+        ///
+        /// # Cancel safety
+        ///
+        /// Cancel safe: asking the supervisor's kind changes nothing.
+        pub async fn whereis(name: &::actor_core::Name) -> ::std::option::Option<Self> {
+            Self::from_pid(&name.whereis()?).await
+        }
+    };
     () => {
         /// The supervisor's pid.
         pub fn pid(&self) -> ::actor_core::Pid {

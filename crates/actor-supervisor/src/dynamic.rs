@@ -132,6 +132,7 @@ impl DynamicSupervisorRef {
     }
 
     handle_methods!(by_pid);
+    handle_methods!(from Dynamic);
 
     /// Starts a child (R-DYN-2). `Ok(None)` when its start returned ignore (nothing stored).
     ///

@@ -134,6 +134,10 @@ impl Engine {
         }
     }
 
+    pub(crate) fn flavour(&self) -> Flavour {
+        self.config.flavour
+    }
+
     /// Starts a static supervisor's children in order (R-SUP-1/2/3); on a failure stops the
     /// started ones newest first and gives up.
     pub(crate) async fn start_initial(

@@ -10,7 +10,7 @@ use actor_core::{
     Actor, ActorRef, Call, CallReply, Cast, Context, Exit, ExitReason, Flow, InitError, Pid,
 };
 
-use crate::engine::{ChildKey, Config, Engine, Key};
+use crate::engine::{ChildKey, Config, Engine, Flavour, Key};
 use crate::error::{ChildError, SupervisorStartError};
 use crate::info::{ChildCounts, ChildInfo};
 use crate::spec::{ChildId, ChildSpec};
@@ -138,6 +138,8 @@ pub(crate) struct CountChildren;
 pub(crate) struct GetChildSpec(pub(crate) ChildKey);
 /// A queued retry of a failed restart (R-RST-4).
 pub(crate) struct Retry(pub(crate) Key);
+/// Which flavour the supervisor is (to make a handle from a pid).
+pub(crate) struct GetFlavour;
 
 /// Each request as one engine call; `$m` binds the message, `$ctx` the context.
 macro_rules! requests {
@@ -161,12 +163,23 @@ requests! {
     WhichChildren -> Vec<ChildInfo> = |e, WhichChildren, _| e.which_children();
     CountChildren -> ChildCounts = |e, CountChildren, _| e.count_children();
     GetChildSpec -> Result<ChildSpec, ChildError> = |e, GetChildSpec(key), _| e.child_spec(&key);
+    GetFlavour -> Flavour = |e, GetFlavour, _| e.flavour();
 }
 
 impl Cast<Retry> for Supervisor {
     async fn handle_cast(&mut self, m: Retry, ctx: &mut Context<Self>) -> Flow {
         self.engine.retry(m.0, ctx).await
     }
+}
+
+/// The supervisor actor behind `pid` if it runs the `flavour` engine and answers within
+/// OTP's default call timeout.
+pub(crate) async fn supervisor_of(pid: &Pid, flavour: Flavour) -> Option<ActorRef<Supervisor>> {
+    let sup = pid.downcast::<Supervisor>().ok()?;
+    let found = request(&sup, actor_core::DEFAULT_CALL_TIMEOUT, GetFlavour)
+        .await
+        .ok()?;
+    (found == flavour).then_some(sup)
 }
 
 /// Sends a request and waits at most `timeout` for the answer (`Duration::MAX`, the

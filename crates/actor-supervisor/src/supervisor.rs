@@ -267,6 +267,7 @@ impl SupervisorRef {
     }
 
     handle_methods!();
+    handle_methods!(from Static);
 
     /// Adds a child at the end of the start order and starts it (R-SUP-4). `Ok(None)` when
     /// its start returned ignore.

@@ -130,6 +130,13 @@ impl TaskSupervisorBuilder {
         let inner = self.setup.start(Vec::new(), true).await?;
         Ok(TaskSupervisorRef::new(inner))
     }
+
+    /// A child spec running this task supervisor under another supervisor (type
+    /// supervisor, shutdown `Infinity`); a restart starts it empty, as in OTP. Its handle
+    /// comes from its pid: [`TaskSupervisorRef::from_pid`].
+    pub fn into_child_spec(self, id: impl Into<crate::ChildId>) -> ChildSpec {
+        self.setup.into_child_spec(id, Vec::new())
+    }
 }
 
 /// The handle of a running [`TaskSupervisor`].
@@ -155,6 +162,7 @@ impl TaskSupervisorRef {
     }
 
     handle_methods!(by_pid);
+    handle_methods!(from Dynamic);
 
     /// Starts a temporary task, not linked to the caller (R-TASK-2).
     ///

@@ -263,3 +263,80 @@ async fn a_handle_with_a_timeout_gives_up_on_a_busy_supervisor() {
     assert_eq!(starting.await.unwrap().unwrap(), None);
     assert_eq!(sup.count_children().await.unwrap().specs, 0);
 }
+
+/// A minimal via registry for naming supervisors in these tests.
+#[derive(Clone, Default)]
+struct Names(std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, actor_core::Pid>>>);
+
+impl actor_core::NameRegistry<String> for Names {
+    fn register_name(
+        &self,
+        key: &String,
+        pid: &actor_core::Pid,
+    ) -> Result<(), actor_core::RegisterError> {
+        self.0.lock().unwrap().insert(key.clone(), pid.clone());
+        Ok(())
+    }
+    fn unregister_name(&self, key: &String, _: &actor_core::Pid) {
+        self.0.lock().unwrap().remove(key);
+    }
+    fn whereis_name(&self, key: &String) -> Option<actor_core::Pid> {
+        self.0
+            .lock()
+            .unwrap()
+            .get(key)
+            .filter(|p| p.is_alive())
+            .cloned()
+    }
+}
+
+#[tokio::test]
+async fn every_kind_of_supervisor_has_a_handle_from_its_pid_or_its_name() {
+    use actor_supervisor::{DynamicSupervisorRef, Supervisor, SupervisorRef, TaskSupervisorRef};
+    let names = Names::default();
+    let rooms = actor_core::Name::via(names.clone(), "rooms".to_string());
+    let top = Supervisor::builder()
+        .child(
+            DynamicSupervisor::builder()
+                .name(rooms.clone())
+                .into_child_spec("rooms"),
+        )
+        .child(TaskSupervisor::builder().into_child_spec("tasks"))
+        .start_link()
+        .await
+        .unwrap();
+    let children = top.which_children().await.unwrap();
+    let pid_of = |id: &str| {
+        children
+            .iter()
+            .find(|c| c.id.as_ref().map(|i| i.as_str()) == Some(id))
+            .and_then(|c| c.pid.pid().cloned())
+            .unwrap()
+    };
+    // The nested dynamic supervisor, by name and by pid: the same handle.
+    let by_name = DynamicSupervisorRef::whereis(&rooms).await.unwrap();
+    assert_eq!(
+        Some(by_name.clone()),
+        DynamicSupervisorRef::from_pid(&pid_of("rooms")).await
+    );
+    let (p, mut ev) = probe();
+    by_name.start_child(p.spec("room")).await.unwrap().unwrap();
+    take(&mut ev, 1).await;
+    assert_eq!(by_name.count_children().await.unwrap().active, 1);
+    // The nested task supervisor.
+    let tasks = TaskSupervisorRef::from_pid(&pid_of("tasks")).await.unwrap();
+    let answer = tasks.async_nolink(async { 42 }).await.unwrap();
+    assert_eq!(answer.await_result().await.unwrap(), 42);
+    // The top one, and the wrong kinds.
+    assert_eq!(SupervisorRef::from_pid(&top.pid()).await, Some(top.clone()));
+    assert_eq!(DynamicSupervisorRef::from_pid(&top.pid()).await, None);
+    assert_eq!(SupervisorRef::from_pid(&pid_of("rooms")).await, None);
+    let worker = by_name.which_children().await.unwrap()[0]
+        .pid
+        .pid()
+        .cloned()
+        .unwrap();
+    assert_eq!(SupervisorRef::from_pid(&worker).await, None);
+    top.stop(ExitReason::Shutdown).await.unwrap();
+    assert_eq!(DynamicSupervisorRef::whereis(&rooms).await, None);
+}
