@@ -206,3 +206,49 @@ async fn a_derived_supervisor_spec_nests_with_infinity_shutdown() {
         ("permanent", ExitReason::Shutdown)
     );
 }
+
+/// One named actor per key under a dynamic supervisor, from the derive.
+#[derive(Child)]
+#[child(restart = "transient")]
+struct Room;
+
+impl Actor for Room {
+    type Args = u64;
+    async fn init(_: u64, _: &mut Context<Self>) -> Result<Self, InitError> {
+        Ok(Room)
+    }
+}
+
+#[tokio::test]
+async fn a_derived_child_can_be_named_one_per_key() {
+    let rooms = actor_registry::Registry::<u64, ()>::unique("rooms")
+        .build()
+        .start_link()
+        .await
+        .unwrap();
+    let sup = actor_supervisor::DynamicSupervisor::builder()
+        .start_link()
+        .await
+        .unwrap();
+    let seven = sup
+        .start_child(Room::child_spec_named(7, rooms.via(7)))
+        .await
+        .unwrap()
+        .unwrap();
+    let eight = sup
+        .start_child(Room::child_spec_named(8, rooms.via(8)))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(rooms.via(7).whereis(), Some(seven.clone()));
+    assert_eq!(rooms.via(8).whereis(), Some(eight));
+    // The derive's options carry over to the named spec.
+    let spec = Room::child_spec_named(9, rooms.via(9));
+    assert_eq!(spec.get_restart(), actor_supervisor::Restart::Transient);
+    // A second child for a key that is taken is refused, and nothing is started.
+    assert!(matches!(
+        sup.start_child(Room::child_spec_named(7, rooms.via(7))).await,
+        Err(actor_supervisor::ChildError::AlreadyStarted(pid)) if pid == seven
+    ));
+    assert_eq!(sup.count_children().await.unwrap().active, 2);
+}

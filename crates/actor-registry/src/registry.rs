@@ -251,6 +251,37 @@ where
         }
     }
 
+    /// The child spec running the registry's owner under a supervisor, with the child id
+    /// `id` (the registry's name may be another child's id): type supervisor, as Elixir's
+    /// `{Registry, keys: …, name: …}` child (R-CS-4). This handle keeps working across
+    /// restarts; a restart starts with empty tables, as Elixir's does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor_registry::Registry;
+    /// use actor_supervisor::{DynamicSupervisor, Supervisor};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let sessions = Registry::<u64, ()>::unique("sessions").build();
+    /// let sup = Supervisor::builder()
+    ///     .child(sessions.child_spec("sessions-registry"))
+    ///     .child(DynamicSupervisor::builder().into_child_spec("sessions"))
+    ///     .start_link()
+    ///     .await
+    ///     .unwrap();
+    /// assert!(sessions.owner().is_some());
+    /// assert_eq!(sup.count_children().await.unwrap().active, 2);
+    /// # }
+    /// ```
+    pub fn child_spec(
+        &self,
+        id: impl Into<actor_supervisor::ChildId>,
+    ) -> actor_supervisor::ChildSpec {
+        actor_supervisor::ChildSpec::new(id, self.start_fn())
+            .child_type(actor_supervisor::ChildType::Supervisor)
+    }
+
     /// The pid of the owner, if running.
     pub fn owner(&self) -> Option<Pid> {
         self.owner_ref().map(|o| o.pid())

@@ -79,7 +79,9 @@ pub use supervisor::{Supervise, SupervisorBuilder, SupervisorRef, SupervisorSpec
 pub use task::{Task, TaskError, TaskSupervisor, TaskSupervisorBuilder, TaskSupervisorRef};
 
 /// Derives [`Child`] for an actor (or a [`Supervise`] type): `Type::child_spec(args)` returns
-/// a ready [`ChildSpec`], with options as `#[child(...)]` attributes. Available with the
+/// a ready [`ChildSpec`], with options as `#[child(...)]` attributes, and
+/// `Type::child_spec_named(args, name)` the same spec with the child registered under `name`
+/// at every start (one named child per key: [`ChildSpec::worker_named`]). Available with the
 /// `derive` feature.
 ///
 /// | attribute | values | default |
@@ -119,6 +121,6 @@ pub use actor_macros::Child;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::{ChildSpec, ChildType, Restart, Shutdown, Supervise, Supervisor};
-    pub use actor_core::Actor;
+    pub use actor_core::{Actor, Name};
     pub use std::time::Duration;
 }

@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actor_core::{Actor, Pid, StartError};
+use actor_core::{Actor, Name, Pid, StartError};
 
 use crate::error::SpecError;
 use crate::flags::AutoShutdown;
@@ -303,6 +303,55 @@ impl ChildSpec {
         Self::new(id, move || {
             let args = args.clone();
             async move { started(A::start_link(args).await) }
+        })
+    }
+
+    /// A worker spec that starts actor `A` registered under `name`:
+    /// `A::start_link(args.clone()).name(name.clone())`, Elixir's
+    /// `{A, args}` with `name: {:via, …}`. The name is claimed before `init` at every start,
+    /// restarts included; a name held by another live actor fails the start with
+    /// `AlreadyStarted`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor_core::{Actor, Context, InitError, Name, NameRegistry, Pid, RegisterError};
+    /// use actor_supervisor::{ChildSpec, DynamicSupervisor};
+    /// # use std::{collections::HashMap, sync::{Arc, Mutex}};
+    /// # #[derive(Clone, Default)]
+    /// # struct Names(Arc<Mutex<HashMap<u64, Pid>>>);
+    /// # impl NameRegistry<u64> for Names {
+    /// #     fn register_name(&self, k: &u64, p: &Pid) -> Result<(), RegisterError> {
+    /// #         self.0.lock().unwrap().insert(*k, p.clone()); Ok(())
+    /// #     }
+    /// #     fn unregister_name(&self, k: &u64, _: &Pid) { self.0.lock().unwrap().remove(k); }
+    /// #     fn whereis_name(&self, k: &u64) -> Option<Pid> {
+    /// #         self.0.lock().unwrap().get(k).filter(|p| p.is_alive()).cloned()
+    /// #     }
+    /// # }
+    ///
+    /// struct Room;
+    /// impl Actor for Room {
+    ///     type Args = u64;
+    ///     async fn init(_: u64, _: &mut Context<Self>) -> Result<Self, InitError> { Ok(Room) }
+    /// }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let rooms = DynamicSupervisor::builder().start_link().await.unwrap();
+    /// let names = Names::default(); // any `NameRegistry`, such as actor_registry's
+    /// let name = Name::via(names, 7u64);
+    /// let pid = rooms.start_child(ChildSpec::worker_named::<Room>("room", 7, name.clone())).await.unwrap();
+    /// assert_eq!(name.whereis(), pid);
+    /// # }
+    /// ```
+    pub fn worker_named<A>(id: impl Into<ChildId>, args: A::Args, name: Name) -> Self
+    where
+        A: Actor,
+        A::Args: Clone + Sync,
+    {
+        Self::new(id, move || {
+            let (args, name) = (args.clone(), name.clone());
+            async move { started(A::start_link(args).name(name).await) }
         })
     }
 

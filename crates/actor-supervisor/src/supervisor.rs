@@ -130,6 +130,23 @@ impl Supervisor {
         })
         .child_type(ChildType::Supervisor)
     }
+
+    /// As [`child_spec_module`](Self::child_spec_module), with the supervisor registered
+    /// under `name` at every start.
+    pub fn child_spec_module_named<S: Supervise>(
+        id: impl Into<ChildId>,
+        args: S::Args,
+        name: actor_core::Name,
+    ) -> ChildSpec
+    where
+        S::Args: Clone + Sync,
+    {
+        ChildSpec::new(id, move || {
+            let (args, name) = (module_args::<S>(args.clone()), name.clone());
+            async move { started(start_actor(args, Some(name), true).await) }
+        })
+        .child_type(ChildType::Supervisor)
+    }
 }
 
 /// A module-based supervisor's arguments: its `init` runs in the new supervisor.
