@@ -39,18 +39,27 @@ fn item10_errors_name_the_field_and_the_accepted_forms() {
     let e = err::<ChildOptions>(r#"{"shutdown": 5000}"#);
     assert!(e.starts_with("shutdown: "), "{e}");
     assert!(
-        e.contains(r#""brutal_kill", "infinity" or {"timeout": milliseconds}"#),
+        e.contains(r#""brutal_kill", "infinity" or a duration such as "500ms", "2s""#),
         "{e}"
     );
 
-    let e = err::<ChildOptions>(r#"{"shutdown": {"timeout": "5s"}}"#);
-    assert!(e.contains("timeout") && e.contains("milliseconds"), "{e}");
-
-    let e = err::<SupervisorFlags>(r#"{"period": "5s"}"#);
+    // One duration format (issue 20): the old `{"timeout": ms}` and whole-second periods
+    // are refused, naming the format.
+    let e = err::<ChildOptions>(r#"{"shutdown": {"timeout": 5000}}"#);
     assert!(
-        e.starts_with("period: ") && e.contains("whole seconds"),
+        e.starts_with("shutdown: ") && e.contains(r#""500ms""#),
         "{e}"
     );
+    let e = err::<ChildOptions>(r#"{"shutdown": "5 s"}"#);
+    assert!(e.contains(r#""5 s""#) && e.contains(r#""500ms""#), "{e}");
+
+    let e = err::<SupervisorFlags>(r#"{"period": 5}"#);
+    assert!(
+        e.starts_with("period: ") && e.contains(r#"a duration such as "500ms""#),
+        "{e}"
+    );
+    let e = err::<SupervisorFlags>(r#"{"period": "1.5s"}"#);
+    assert!(e.starts_with("period: ") && e.contains(r#""1.5s""#), "{e}");
 
     let e = err::<SupervisorFlags>(r#"{"intensity": -1}"#);
     assert!(e.starts_with("intensity: "), "{e}");
@@ -104,7 +113,7 @@ fn item10_a_bounded_mailbox_reads_as_bounded_makes_it() {
 #[test]
 fn item10_valid_configuration_still_reads() {
     let flags: SupervisorFlags = serde_json::from_str(
-        r#"{"strategy": "rest_for_one", "intensity": 10, "period": 100, "auto_shutdown": "any_significant"}"#,
+        r#"{"strategy": "rest_for_one", "intensity": 10, "period": "100s", "auto_shutdown": "any_significant"}"#,
     )
     .unwrap();
     assert_eq!(
@@ -114,8 +123,11 @@ fn item10_valid_configuration_still_reads() {
             .with_intensity(10, Duration::from_secs(100))
             .with_auto_shutdown(AutoShutdown::AnySignificant)
     );
+    // Sub-second periods (issue 20).
+    let fast: SupervisorFlags = serde_json::from_str(r#"{"period": "250ms"}"#).unwrap();
+    assert_eq!(fast.period, Duration::from_millis(250));
     let opts: ChildOptions = serde_json::from_str(
-        r#"{"id": "q", "restart": "transient", "shutdown": {"timeout": 2000}, "type": "supervisor", "significant": true}"#,
+        r#"{"id": "q", "restart": "transient", "shutdown": "2s", "type": "supervisor", "significant": true}"#,
     )
     .unwrap();
     assert_eq!(opts.id, Some(ChildId::from("q")));
@@ -221,4 +233,45 @@ proptest! {
         reads::<Keys>(&value);
         reads::<LocalName>(&value);
     }
+}
+
+/// The shape of `examples/config/supervisor.json`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExampleConfig {
+    flags: SupervisorFlags,
+    children: std::collections::BTreeMap<String, ChildOptions>,
+    mailbox: Mailbox,
+}
+
+#[test]
+fn the_example_configuration_file_reads_as_documented() {
+    let config: ExampleConfig =
+        serde_json::from_str(include_str!("../examples/config/supervisor.json")).unwrap();
+    assert_eq!(
+        config.flags,
+        SupervisorFlags::default()
+            .with_strategy(Strategy::OneForAll)
+            .with_intensity(5, Duration::from_secs(10))
+    );
+    let cache = &config.children["cache"];
+    assert_eq!(cache.restart, Some(Restart::Permanent));
+    assert_eq!(
+        cache.shutdown,
+        Some(Shutdown::Timeout(Duration::from_secs(2)))
+    );
+    assert_eq!(
+        config.children["reporter"].shutdown,
+        Some(Shutdown::BrutalKill)
+    );
+    let archive = &config.children["archive"];
+    assert_eq!(
+        (archive.child_type, archive.shutdown),
+        (Some(ChildType::Supervisor), Some(Shutdown::Infinity))
+    );
+    assert_eq!(config.mailbox, Mailbox::bounded(1000));
+    // Written back in the same format.
+    let written = serde_json::to_value(config.flags).unwrap();
+    assert_eq!(written["period"], "10s");
+    assert_eq!(serde_json::to_value(cache.shutdown).unwrap(), "2s");
 }

@@ -84,7 +84,7 @@ from_names! {
 }
 
 const SHUTDOWN_FORMS: &str =
-    r#"a shutdown: "brutal_kill", "infinity" or {"timeout": milliseconds}"#;
+    r#"a shutdown: "brutal_kill", "infinity" or a duration such as "500ms", "2s", "10m" or "1h""#;
 
 impl<'de> Deserialize<'de> for Shutdown {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -101,28 +101,10 @@ impl<'de> Deserialize<'de> for Shutdown {
                 match s {
                     "brutal_kill" => Ok(Shutdown::BrutalKill),
                     "infinity" => Ok(Shutdown::Infinity),
-                    _ => Err(E::invalid_value(de::Unexpected::Str(s), &self)),
+                    _ => crate::duration::parse(s)
+                        .map(Shutdown::Timeout)
+                        .ok_or_else(|| E::invalid_value(de::Unexpected::Str(s), &self)),
                 }
-            }
-
-            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Shutdown, M::Error> {
-                let Some(key) = map.next_key::<String>()? else {
-                    return Err(de::Error::invalid_length(0, &self));
-                };
-                if key != "timeout" {
-                    return Err(de::Error::custom(format_args!(
-                        "unknown key `{key}` in a shutdown, expected {SHUTDOWN_FORMS}"
-                    )));
-                }
-                let ms = map.next_value::<u64>().map_err(|e| {
-                    de::Error::custom(format_args!("shutdown timeout: {e} (milliseconds)"))
-                })?;
-                if map.next_key::<String>()?.is_some() {
-                    return Err(de::Error::custom(format_args!(
-                        "a shutdown map has one key, expected {SHUTDOWN_FORMS}"
-                    )));
-                }
-                Ok(Shutdown::Timeout(Duration::from_millis(ms)))
             }
         }
 
@@ -182,9 +164,19 @@ mod fields {
     field!(significant: Option<bool>, "significant");
 
     pub(super) fn period<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        u64::deserialize(d)
-            .map(Duration::from_secs)
-            .map_err(|e| de::Error::custom(format_args!("period: {e} (whole seconds)")))
+        struct Text;
+        impl Visitor<'_> for Text {
+            type Value = Duration;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(crate::duration::FORMS)
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Duration, E> {
+                crate::duration::parse(s)
+                    .ok_or_else(|| E::invalid_value(de::Unexpected::Str(s), &self))
+            }
+        }
+        d.deserialize_str(Text)
+            .map_err(|e| de::Error::custom(format_args!("period: {e}")))
     }
 }
 

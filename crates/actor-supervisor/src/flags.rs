@@ -47,7 +47,8 @@ pub enum AutoShutdown {
 /// A supervisor's flags: strategy, restart intensity and auto shutdown.
 ///
 /// The default is Elixir's: `OneForOne`, at most 3 restarts in 5 s, no auto shutdown.
-/// Serialized with the period in whole seconds, as OTP writes it.
+/// The period is written in the one duration format of every configuration: `"5s"`,
+/// `"500ms"`, `"10m"`, `"1h"` (`docs/configuration.md`).
 ///
 /// # Examples
 ///
@@ -56,10 +57,11 @@ pub enum AutoShutdown {
 /// use actor_supervisor::{Strategy, SupervisorFlags};
 ///
 /// let flags: SupervisorFlags = serde_json::from_str(
-///     r#"{"strategy": "rest_for_one", "intensity": 10, "period": 100}"#,
+///     r#"{"strategy": "rest_for_one", "intensity": 10, "period": "1500ms"}"#,
 /// ).unwrap();
 /// assert_eq!(flags.strategy, Strategy::RestForOne);
-/// assert_eq!(flags.period, Duration::from_secs(100));
+/// assert_eq!(flags.period, Duration::from_millis(1500));
+/// assert_eq!(serde_json::to_value(flags).unwrap()["period"], "1500ms");
 /// assert_eq!(SupervisorFlags::default().intensity, 3);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,7 +73,7 @@ pub struct SupervisorFlags {
     /// How many restarts are tolerated within `period` (`max_restarts`).
     pub intensity: u32,
     /// The sliding window (`max_seconds`); must be more than zero.
-    #[cfg_attr(feature = "serde", serde(serialize_with = "seconds::serialize"))]
+    #[cfg_attr(feature = "serde", serde(serialize_with = "duration_text::serialize"))]
     pub period: Duration,
     /// When significant children shut the supervisor down.
     pub auto_shutdown: AutoShutdown,
@@ -122,12 +124,13 @@ impl SupervisorFlags {
 }
 
 #[cfg(feature = "serde")]
-mod seconds {
+pub(crate) mod duration_text {
     use std::time::Duration;
 
     use serde::Serializer;
 
-    pub(super) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_u64(d.as_secs())
+    /// A duration in the one configuration format (`"5s"`, `"500ms"`).
+    pub(crate) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&crate::duration::Display(*d))
     }
 }

@@ -51,6 +51,8 @@ mod builder;
 mod child;
 #[cfg(feature = "serde")]
 mod config;
+#[cfg(feature = "serde")]
+mod duration;
 mod dynamic;
 mod engine;
 mod error;

@@ -34,7 +34,9 @@ pub enum Restart {
 
 /// How a child is stopped (R-SHUT-2).
 ///
-/// Serialized as `"brutal_kill"`, `"infinity"` or `{"timeout": milliseconds}`.
+/// Written as `"brutal_kill"`, `"infinity"` or a duration in the one configuration
+/// format, `"500ms"`, `"5s"`, `"2m"` (`docs/configuration.md`), as `#[derive(Child)]` takes
+/// it.
 ///
 /// # Examples
 ///
@@ -45,13 +47,11 @@ pub enum Restart {
 /// assert_eq!(s, Shutdown::default_for(actor_supervisor::ChildType::Worker));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum Shutdown {
     /// Killed at once (`brutal_kill`); it exits `Killed`, `terminate` does not run.
     BrutalKill,
     /// Sent `Shutdown`, then killed if it has not exited within the duration.
-    Timeout(#[cfg_attr(feature = "serde", serde(serialize_with = "millis::serialize"))] Duration),
+    Timeout(Duration),
     /// Sent `Shutdown`, and waited for as long as it takes (`infinity`).
     Infinity,
 }
@@ -498,7 +498,7 @@ impl fmt::Debug for ChildSpec {
 /// ```
 /// use actor_supervisor::{ChildOptions, Restart, Shutdown};
 /// let opts: ChildOptions = serde_json::from_str(
-///     r#"{"id": "queue", "restart": "transient", "shutdown": {"timeout": 2000}, "type": "worker"}"#,
+///     r#"{"id": "queue", "restart": "transient", "shutdown": "2s", "type": "worker"}"#,
 /// ).unwrap();
 /// assert_eq!(opts.restart, Some(Restart::Transient));
 /// assert_eq!(opts.shutdown, Some(Shutdown::Timeout(std::time::Duration::from_secs(2))));
@@ -521,12 +521,12 @@ pub struct ChildOptions {
 }
 
 #[cfg(feature = "serde")]
-pub(crate) mod millis {
-    use std::time::Duration;
-
-    use serde::Serializer;
-
-    pub(crate) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+impl serde::Serialize for Shutdown {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::BrutalKill => s.serialize_str("brutal_kill"),
+            Self::Infinity => s.serialize_str("infinity"),
+            Self::Timeout(d) => s.collect_str(&crate::duration::Display(*d)),
+        }
     }
 }
