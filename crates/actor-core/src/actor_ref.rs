@@ -14,6 +14,7 @@ use crate::error::{CallError, StopError, TrySendError};
 use crate::exit::ExitReason;
 use crate::handler::{Call, Cast, Info};
 use crate::pid::{ActorId, Pid};
+use crate::stream::{StreamMessage, StreamRef};
 use crate::system::{ActorInfo, Status};
 use crate::timer::{self, TimerRef};
 
@@ -286,6 +287,74 @@ impl<A: Actor> ActorRef<A> {
         M: Send + 'static,
     {
         timer::send_after(self, after, msg)
+    }
+
+    /// Attaches `stream` to the actor: each item arrives at its
+    /// [`Info<StreamMessage<T>>`](Info) handler as [`StreamMessage::Item`], in the stream's
+    /// order and in mailbox order with everything else, then [`StreamMessage::End`] once the
+    /// stream ends. The stream is polled on a task of its own and dropped when the actor
+    /// exits or the returned [`StreamRef`] is cancelled.
+    ///
+    /// Items are queued as they come (as `send_info` queues them), whatever the mailbox's
+    /// bound: a stream faster than its actor grows the mailbox. Throttle or batch such a
+    /// stream before attaching it.
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime, as `tokio::spawn`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor_core::{Actor, Call, CallReply, Context, Flow, Info, InitError, StreamMessage};
+    ///
+    /// struct Sum { total: u64, done: bool }
+    /// impl Actor for Sum {
+    ///     type Args = ();
+    ///     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, InitError> {
+    ///         Ok(Sum { total: 0, done: false })
+    ///     }
+    /// }
+    /// impl Info<StreamMessage<u64>> for Sum {
+    ///     async fn handle_info(&mut self, msg: StreamMessage<u64>, _: &mut Context<Self>) -> Flow {
+    ///         match msg {
+    ///             StreamMessage::Item(n) => self.total += n,
+    ///             StreamMessage::End => self.done = true,
+    ///         }
+    ///         Flow::Ok
+    ///     }
+    /// }
+    /// struct Total;
+    /// impl Call<Total> for Sum {
+    ///     type Reply = Option<u64>;
+    ///     async fn handle_call(&mut self, _: Total, _: &mut Context<Self>) -> CallReply<Option<u64>> {
+    ///         CallReply::Reply(self.done.then_some(self.total))
+    ///     }
+    /// }
+    /// # struct Iter<I>(I);
+    /// # impl<I: Iterator + Unpin> futures_core::Stream for Iter<I> {
+    /// #     type Item = I::Item;
+    /// #     fn poll_next(mut self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>)
+    /// #         -> std::task::Poll<Option<I::Item>> { std::task::Poll::Ready(self.0.next()) }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let sum = Sum::start(()).await.unwrap();
+    /// let numbers = Iter(1..=4u64); // any `futures_core::Stream`, such as a tokio_stream's
+    /// sum.attach_stream(numbers);
+    /// while sum.call(Total).await.unwrap().is_none() {
+    ///     tokio::task::yield_now().await;
+    /// }
+    /// assert_eq!(sum.call(Total).await.unwrap(), Some(10));
+    /// # }
+    /// ```
+    pub fn attach_stream<S>(&self, stream: S) -> StreamRef
+    where
+        A: Info<StreamMessage<S::Item>>,
+        S: futures_core::Stream + Send + 'static,
+        S::Item: Send + 'static,
+    {
+        crate::stream::attach(self, stream)
     }
 
     /// Sends a clone of `msg` to the actor's [`Info<M>`] handler every `period` until

@@ -268,6 +268,20 @@ impl<A: Actor> Context<A> {
         timer::send_after(&self.myself, after, msg)
     }
 
+    /// Attaches `stream` to this actor, as [`ActorRef::attach_stream`].
+    ///
+    /// # Panics
+    ///
+    /// As [`ActorRef::attach_stream`].
+    pub fn attach_stream<S>(&mut self, stream: S) -> crate::StreamRef
+    where
+        A: Info<crate::StreamMessage<S::Item>>,
+        S: futures_core::Stream + Send + 'static,
+        S::Item: Send + 'static,
+    {
+        crate::stream::attach(&self.myself, stream)
+    }
+
     /// Sends a clone of `msg` to this actor's [`Info<M>`] handler every `period`, until the
     /// timer is cancelled or the actor exits: `:timer.send_interval/2`.
     pub fn send_interval<M>(&mut self, period: Duration, msg: M) -> TimerRef

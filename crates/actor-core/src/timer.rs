@@ -45,22 +45,18 @@ pub struct TimerRef {
     task: AbortHandle,
 }
 
-pub(crate) struct TimerState {
-    /// Set once the timer has fired for the last time or was cancelled. Sending a message
-    /// and setting it are each done under this lock, so a send either completes before
-    /// [`TimerRef::cancel`] takes the lock or does not happen at all. Only the push into the
-    /// mailbox runs under it: no user code (the message's `Clone` and `Drop` run outside).
+/// What makes "nothing is sent after cancel returns" hold, for a timer and for an attached
+/// stream: each send and the cancel are done under this lock, so a send either completes
+/// before the cancel takes the lock or does not happen at all. Only the push into the mailbox
+/// runs under it: no user code (a message's `Clone` and `Drop` run outside).
+pub(crate) struct SendGate {
     done: Mutex<bool>,
-    deadline: Instant,
-    period: Option<Duration>,
 }
 
-impl TimerState {
-    pub(crate) fn new(deadline: Instant, period: Option<Duration>) -> Self {
+impl SendGate {
+    pub(crate) fn new() -> Self {
         Self {
             done: Mutex::new(false),
-            deadline,
-            period,
         }
     }
 
@@ -68,15 +64,20 @@ impl TimerState {
         self.done.lock()
     }
 
-    /// Marks the timer done: nothing is sent from now on. `false` if it already was.
+    /// Whether a send may still happen.
+    pub(crate) fn is_open(&self) -> bool {
+        !*self.lock()
+    }
+
+    /// Closes the gate: nothing is sent from now on. `false` if it already was.
     pub(crate) fn finish(&self) -> bool {
         let mut done = self.lock();
         !std::mem::replace(&mut *done, true)
     }
 
-    /// Pushes `msg` unless the timer is done; with `last`, marks it done. `Err` when the
-    /// timer is done from now on, with the message if it was not queued (the timer was
-    /// cancelled, or the actor is gone), for the caller to drop after the lock is released.
+    /// Pushes `msg` unless the gate is closed; with `last`, closes it. `Err` when the gate is
+    /// closed from now on, with the message if it was not queued (cancelled, or the actor is
+    /// gone), for the caller to drop after the lock is released.
     pub(crate) fn send<A: Info<M>, M: Send + 'static>(
         &self,
         target: &ActorRef<A>,
@@ -99,6 +100,37 @@ impl TimerState {
             return Err(None);
         }
         Ok(())
+    }
+}
+
+pub(crate) struct TimerState {
+    gate: SendGate,
+    deadline: Instant,
+    period: Option<Duration>,
+}
+
+impl TimerState {
+    pub(crate) fn new(deadline: Instant, period: Option<Duration>) -> Self {
+        Self {
+            gate: SendGate::new(),
+            deadline,
+            period,
+        }
+    }
+
+    /// See [`SendGate::finish`].
+    pub(crate) fn finish(&self) -> bool {
+        self.gate.finish()
+    }
+
+    /// See [`SendGate::send`].
+    pub(crate) fn send<A: Info<M>, M: Send + 'static>(
+        &self,
+        target: &ActorRef<A>,
+        msg: M,
+        last: bool,
+    ) -> Result<(), Option<M>> {
+        self.gate.send(target, msg, last)
     }
 }
 
@@ -131,7 +163,7 @@ impl TimerRef {
 
     /// `true` while the timer may still send.
     pub fn is_active(&self) -> bool {
-        !*self.state.lock()
+        self.state.gate.is_open()
     }
 }
 
