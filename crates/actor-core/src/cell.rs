@@ -52,7 +52,7 @@ pub(crate) trait Process: Send + Sync + 'static {
 pub(crate) struct Core {
     pub(crate) id: ActorId,
     /// The `actor` span every callback runs in; `None` (and no allocation) unless a
-    /// subscriber wants debug spans.
+    /// subscriber wants spans at the level set (`observe::set_span_level`).
     span: Option<Box<tracing::Span>>,
     status: AtomicU8,
     trap_exit: AtomicBool,
@@ -99,10 +99,9 @@ impl State {
 impl Core {
     fn new(type_name: &'static str) -> Self {
         let id = ActorId::next();
-        let span = tracing::debug_span!("actor", %id, name = type_name);
         Self {
             id,
-            span: (!span.is_disabled()).then(|| Box::new(span)),
+            span: crate::observe::actor_span(id, type_name).map(Box::new),
             status: AtomicU8::new(STARTING),
             trap_exit: AtomicBool::new(false),
             doomed: AtomicBool::new(false),

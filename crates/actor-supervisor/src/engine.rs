@@ -365,7 +365,7 @@ impl Engine {
                 tracing::warn!(supervisor = %ctx.pid(), child = %id, pid = %from, reason = %exit.reason, "child terminated");
                 // Restarting from here on: found by its last pid until it runs again.
                 self.table.set_state(key, ChildPid::Restarting);
-                self.restart(key, ctx).await
+                self.restart(key, &exit.reason, ctx).await
             }
             AfterExit::Stopped => {
                 if !exit.reason.is_benign() {
@@ -383,28 +383,41 @@ impl Engine {
 
     /// A queued retry of a failed restart (R-RST-4): a new restart, counted toward
     /// intensity, if the child still waits for one.
-    pub(crate) async fn retry(&mut self, key: Key, ctx: &mut Context<Supervisor>) -> Flow {
+    pub(crate) async fn retry(
+        &mut self,
+        key: Key,
+        why: &StartError,
+        ctx: &mut Context<Supervisor>,
+    ) -> Flow {
         match self.table.get(key) {
-            Some(e) if e.state == ChildPid::Restarting => self.restart(key, ctx).await,
+            Some(e) if e.state == ChildPid::Restarting => self.restart(key, why, ctx).await,
             _ => Flow::Ok,
         }
     }
 
     /// Restarts the child at `failed` by the strategy (R-RST-2), counting toward intensity
     /// (R-INT-1): `Stop(Shutdown)` when the intensity is exceeded.
-    async fn restart(&mut self, failed: Key, ctx: &mut Context<Supervisor>) -> Flow {
+    /// `why` is the child's last exit reason, or the error of its last failed restart: the
+    /// give-up event names it.
+    async fn restart(
+        &mut self,
+        failed: Key,
+        why: &(dyn std::fmt::Display + Sync),
+        ctx: &mut Context<Supervisor>,
+    ) -> Flow {
         let id = self.table.get(failed).map(|e| e.spec.id().clone());
         if !self.intensity.add_restart(Instant::now()) {
             tracing::error!(
                 supervisor = %ctx.pid(),
                 child = ?id,
+                reason = %why,
                 intensity = self.config.flags.intensity,
                 period = ?self.config.flags.period,
                 "restart intensity exceeded; shutting down"
             );
             return Flow::Stop(ExitReason::Shutdown);
         }
-        tracing::warn!(supervisor = %ctx.pid(), child = ?id, restarts_in_window = self.intensity.in_window(), "restarting child");
+        tracing::warn!(supervisor = %ctx.pid(), child = ?id, reason = %why, restarts_in_window = self.intensity.in_window(), "restarting child");
         let scope = Scope::of(self.config.flags.strategy);
         if scope == Scope::Failed {
             // The plan is the failed child alone: nothing to stop or remove.
@@ -461,7 +474,7 @@ impl Engine {
                 let id = self.table.get(key).map(|e| e.spec.id().clone());
                 tracing::warn!(supervisor = %ctx.pid(), child = ?id, error = %e, "restart failed; will retry");
                 self.table.set_state(key, ChildPid::Restarting);
-                ctx.myself().cast(Retry(key));
+                ctx.myself().cast(Retry(key, e));
                 return false;
             }
         }

@@ -137,7 +137,7 @@ pub(crate) struct WhichChildren;
 pub(crate) struct CountChildren;
 pub(crate) struct GetChildSpec(pub(crate) ChildKey);
 /// A queued retry of a failed restart (R-RST-4).
-pub(crate) struct Retry(pub(crate) Key);
+pub(crate) struct Retry(pub(crate) Key, pub(crate) actor_core::StartError);
 /// Which flavour the supervisor is (to make a handle from a pid).
 pub(crate) struct GetFlavour;
 
@@ -168,7 +168,7 @@ requests! {
 
 impl Cast<Retry> for Supervisor {
     async fn handle_cast(&mut self, m: Retry, ctx: &mut Context<Self>) -> Flow {
-        self.engine.retry(m.0, ctx).await
+        self.engine.retry(m.0, &m.1, ctx).await
     }
 }
 

@@ -187,8 +187,13 @@ async fn every_handle_reaches_the_one_supervisor_actor() {
 struct Logged(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
 
 impl Logged {
-    fn contains(&self, text: &str) -> bool {
-        self.0.lock().unwrap().iter().any(|m| m == text)
+    /// Whether an event with this message was logged, with every one of `fields` among its
+    /// fields' text.
+    fn contains(&self, message: &str, fields: &[&str]) -> bool {
+        self.0.lock().unwrap().iter().any(|e| {
+            e.split_once('|').map_or(e.as_str(), |(m, _)| m) == message
+                && fields.iter().all(|f| e.contains(f))
+        })
     }
 }
 
@@ -202,19 +207,23 @@ impl tracing::Subscriber for Logged {
     fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
     fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
     fn event(&self, event: &tracing::Event<'_>) {
-        struct Message<'a>(&'a mut Option<String>);
-        impl tracing::field::Visit for Message<'_> {
+        // The message first, then every other field as `name=value`.
+        struct Fields(String, String);
+        impl tracing::field::Visit for Fields {
             fn record_debug(&mut self, f: &tracing::field::Field, v: &dyn std::fmt::Debug) {
                 if f.name() == "message" {
-                    *self.0 = Some(format!("{v:?}"));
+                    self.0 = format!("{v:?}");
+                } else {
+                    self.1.push_str(&format!(" {}={v:?}", f.name()));
                 }
             }
         }
-        let mut message = None;
-        event.record(&mut Message(&mut message));
-        if let Some(m) = message {
-            self.0.lock().unwrap().push(m);
-        }
+        let mut fields = Fields(String::new(), String::new());
+        event.record(&mut fields);
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("{}|{}", fields.0, fields.1));
     }
     fn enter(&self, _: &tracing::span::Id) {}
     fn exit(&self, _: &tracing::span::Id) {}
@@ -237,7 +246,7 @@ async fn a_dynamic_supervisor_logs_a_temporary_childs_crash_as_a_static_one_does
     stop_itself(&pid, ExitReason::msg("crash")).await;
     // The supervisor has handled the EXIT once it answers the next request.
     assert_eq!(sup.count_children().await.unwrap().specs, 0);
-    assert!(logged.contains("temporary child exited"));
+    assert!(logged.contains("temporary child exited", &["child=t"]));
 }
 
 #[tokio::test(start_paused = true)]
@@ -339,4 +348,38 @@ async fn every_kind_of_supervisor_has_a_handle_from_its_pid_or_its_name() {
     assert_eq!(SupervisorRef::from_pid(&worker).await, None);
     top.stop(ExitReason::Shutdown).await.unwrap();
     assert_eq!(DynamicSupervisorRef::whereis(&rooms).await, None);
+}
+
+#[tokio::test]
+async fn giving_up_names_the_supervisor_the_child_and_its_last_reason() {
+    let logged = Logged::default();
+    let _guard = tracing::subscriber::set_default(logged.clone());
+    let (p, mut ev) = probe();
+    let sup = actor_supervisor::Supervisor::builder()
+        .intensity(0, Duration::from_secs(5))
+        .child(p.spec("store"))
+        .start()
+        .await
+        .unwrap();
+    take(&mut ev, 1).await;
+    let pid = sup.which_children().await.unwrap()[0]
+        .pid
+        .pid()
+        .cloned()
+        .unwrap();
+    stop_itself(&pid, ExitReason::msg("disk full")).await;
+    assert_eq!(sup.pid().exited().await, ExitReason::Shutdown);
+    let supervisor = format!("supervisor={}", sup.pid());
+    assert!(
+        logged.contains(
+            "restart intensity exceeded; shutting down",
+            &[
+                &supervisor,
+                "child=Some(\"store\")",
+                "reason=error: disk full"
+            ]
+        ),
+        "{:?}",
+        logged.0.lock().unwrap()
+    );
 }
