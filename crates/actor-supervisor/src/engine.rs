@@ -14,6 +14,7 @@ mod table;
 use actor_core::{Context, Exit, ExitReason, Flow, Pid, StartError};
 use tokio::time::Instant;
 
+use crate::application::RestartLimit;
 use crate::error::{ChildError, FlagsError, SpecError, SupervisorStartError};
 use crate::flags::{AutoShutdown, Strategy, SupervisorFlags};
 use crate::info::{ChildCounts, ChildInfo, ChildPid};
@@ -40,8 +41,11 @@ pub(crate) enum Flavour {
     Simple,
 }
 
+/// Told when the supervisor gives up (restart intensity exceeded), before it exits.
+pub(crate) type GiveUpHook = std::sync::Arc<dyn Fn(RestartLimit) + Send + Sync>;
+
 /// Everything a supervisor is configured with, whatever its flavour.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub(crate) struct Config {
     pub(crate) flavour: Flavour,
     pub(crate) flags: SupervisorFlags,
@@ -49,6 +53,18 @@ pub(crate) struct Config {
     pub(crate) max_children: Option<usize>,
     /// Passed to every start of a spec made with `ChildSpec::with_extra`.
     pub(crate) extra: ExtraArgs,
+    /// Set by an `Application` on its top supervisor.
+    pub(crate) on_give_up: Option<GiveUpHook>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("flavour", &self.flavour)
+            .field("flags", &self.flags)
+            .field("max_children", &self.max_children)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Config {
@@ -58,6 +74,7 @@ impl Config {
             flags: SupervisorFlags::default(),
             max_children: None,
             extra: ExtraArgs::default(),
+            on_give_up: None,
         }
     }
 
@@ -415,6 +432,13 @@ impl Engine {
                 period = ?self.config.flags.period,
                 "restart intensity exceeded; shutting down"
             );
+            if let Some(hook) = &self.config.on_give_up {
+                hook(RestartLimit {
+                    supervisor: ctx.pid().clone(),
+                    child: id,
+                    reason: why.to_string(),
+                });
+            }
             return Flow::Stop(ExitReason::Shutdown);
         }
         tracing::warn!(supervisor = %ctx.pid(), child = ?id, reason = %why, restarts_in_window = self.intensity.in_window(), "restarting child");

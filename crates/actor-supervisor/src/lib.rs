@@ -47,6 +47,7 @@
 #![doc(test(attr(deny(warnings))))]
 #![warn(clippy::print_stdout)]
 
+mod application;
 mod builder;
 mod child;
 #[cfg(feature = "serde")]
@@ -67,6 +68,7 @@ mod strategy;
 mod supervisor;
 mod task;
 
+pub use application::{Application, Ended, Outcome, RestartLimit};
 pub use child::Child;
 pub use dynamic::{DynamicBuilder, DynamicSupervisor, DynamicSupervisorRef};
 pub use error::{ChildError, FlagsError, SpecError, SupervisorStartError};

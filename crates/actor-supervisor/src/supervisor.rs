@@ -188,6 +188,12 @@ impl SupervisorBuilder {
         self
     }
 
+    /// Tells `hook` when this supervisor gives up (for an `Application`).
+    pub(crate) fn on_give_up(mut self, hook: crate::engine::GiveUpHook) -> Self {
+        self.setup.config.on_give_up = Some(hook);
+        self
+    }
+
     /// Adds a child at the end of the start order.
     pub fn child(mut self, spec: ChildSpec) -> Self {
         self.children.push(spec);
