@@ -71,7 +71,8 @@ example NAME:
 # Run every example to completion (each checks its own outcome).
 [group('run')]
 examples:
-    for f in examples/*.rs; do cargo run -q --example "$(basename "$f" .rs)" || exit 1; done
+    # `rooms` is a service that runs until SIGTERM: tests/rooms_http.rs runs the real binary.
+    for f in examples/*.rs; do n="$(basename "$f" .rs)"; [ "$n" = rooms ] && continue; cargo run -q --example "$n" || exit 1; done
 
 # The same steps as CI.
 [group('check')]

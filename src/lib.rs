@@ -5,6 +5,7 @@
 
 pub mod game;
 pub mod mentions;
+pub mod rooms;
 pub mod web_client;
 
 /// Prints `ok: what` when `ok` holds; otherwise prints `FAILED: what` and exits with status 1,

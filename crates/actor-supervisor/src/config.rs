@@ -164,19 +164,7 @@ mod fields {
     field!(significant: Option<bool>, "significant");
 
     pub(super) fn period<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        struct Text;
-        impl Visitor<'_> for Text {
-            type Value = Duration;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(crate::duration::FORMS)
-            }
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<Duration, E> {
-                crate::duration::parse(s)
-                    .ok_or_else(|| E::invalid_value(de::Unexpected::Str(s), &self))
-            }
-        }
-        d.deserialize_str(Text)
-            .map_err(|e| de::Error::custom(format_args!("period: {e}")))
+        crate::duration::deserialize(d).map_err(|e| de::Error::custom(format_args!("period: {e}")))
     }
 }
 

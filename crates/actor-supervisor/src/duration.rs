@@ -1,6 +1,24 @@
 //! The one duration format of every configuration (serde) and of `#[derive(Child)]`: a
 //! whole number and a unit, `ms`, `s`, `m` or `h` (`"500ms"`, `"2s"`, `"10m"`, `"1h"`);
 //! a shutdown also takes `"infinity"` and `"brutal_kill"`.
+//!
+//! A service's own configuration reads its durations the same way with
+//! `#[serde(with = "actor_supervisor::duration")]`:
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! #[derive(serde::Deserialize, serde::Serialize)]
+//! struct Rooms {
+//!     #[serde(with = "actor_supervisor::duration")]
+//!     idle: Duration,
+//! }
+//!
+//! let rooms: Rooms = serde_json::from_str(r#"{"idle": "90s"}"#).unwrap();
+//! assert_eq!(rooms.idle, Duration::from_secs(90));
+//! assert_eq!(serde_json::to_string(&rooms).unwrap(), r#"{"idle":"90s"}"#);
+//! assert!(serde_json::from_str::<Rooms>(r#"{"idle": 90}"#).is_err());
+//! ```
 
 use std::fmt;
 use std::time::Duration;
@@ -41,6 +59,34 @@ impl fmt::Display for Display {
         }
         write!(f, "{ms}ms")
     }
+}
+
+/// Writes a duration in the one format (for `#[serde(with = "actor_supervisor::duration")]`).
+///
+/// # Errors
+///
+/// The serializer's.
+pub fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&Display(*d))
+}
+
+/// Reads a duration in the one format (for `#[serde(with = "actor_supervisor::duration")]`).
+///
+/// # Errors
+///
+/// Anything but a string in the format, with the accepted forms named.
+pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    struct Text;
+    impl serde::de::Visitor<'_> for Text {
+        type Value = Duration;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(FORMS)
+        }
+        fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Duration, E> {
+            parse(s).ok_or_else(|| E::invalid_value(serde::de::Unexpected::Str(s), &self))
+        }
+    }
+    d.deserialize_str(Text)
 }
 
 #[cfg(test)]

@@ -73,7 +73,10 @@ pub struct SupervisorFlags {
     /// How many restarts are tolerated within `period` (`max_restarts`).
     pub intensity: u32,
     /// The sliding window (`max_seconds`); must be more than zero.
-    #[cfg_attr(feature = "serde", serde(serialize_with = "duration_text::serialize"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(serialize_with = "crate::duration::serialize")
+    )]
     pub period: Duration,
     /// When significant children shut the supervisor down.
     pub auto_shutdown: AutoShutdown,
@@ -120,17 +123,5 @@ impl SupervisorFlags {
             return Err(FlagsError::InvalidPeriod(self.period));
         }
         Ok(())
-    }
-}
-
-#[cfg(feature = "serde")]
-pub(crate) mod duration_text {
-    use std::time::Duration;
-
-    use serde::Serializer;
-
-    /// A duration in the one configuration format (`"5s"`, `"500ms"`).
-    pub(crate) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&crate::duration::Display(*d))
     }
 }

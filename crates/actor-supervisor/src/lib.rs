@@ -53,7 +53,8 @@ mod child;
 #[cfg(feature = "serde")]
 mod config;
 #[cfg(feature = "serde")]
-mod duration;
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+pub mod duration;
 mod dynamic;
 mod engine;
 mod error;
