@@ -255,6 +255,11 @@ fn bad_request(why: &str) -> Response {
 /// # Errors
 ///
 /// The tree did not start, or the signal handlers could not be installed.
+///
+/// # Cancel safety
+///
+/// Dropping the future drops the HTTP server's task handle but not the task, and leaves
+/// the tree running: await it to the end to stop the service.
 pub async fn serve(
     config: Config,
     listener: tokio::net::TcpListener,
