@@ -32,14 +32,15 @@
 #![doc(test(attr(deny(warnings))))]
 #![warn(clippy::print_stdout)]
 
+mod builder;
 mod error;
 mod local;
+mod owner;
 mod registry;
 mod table;
 mod via;
 
+pub use builder::RegistryBuilder;
 pub use error::{LookupError, RegistryError};
 pub use local::{LocalName, LocalRegistry};
-pub use registry::{
-    Keys, OwnerStart, Registry, RegistryBuilder, RegistryEvent, RegistryKey, RegistryValue,
-};
+pub use registry::{Keys, OwnerStart, Registry, RegistryEvent, RegistryKey, RegistryValue};

@@ -5,12 +5,12 @@ use std::fmt;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use actor_core::{
-    Actor, ActorRef, Cast, Context, Exit, Flow, Info, InitError, Pid, StartError, self_pid,
-};
+use actor_core::{Actor, ActorRef, Pid, StartError, self_pid};
 use dashmap::DashMap;
 
+use crate::builder::RegistryBuilder;
 use crate::error::RegistryError;
+use crate::owner::{Owner, Watch};
 use crate::table::{Inserted, Table};
 
 /// Unique or duplicate keys (`keys: :unique | :duplicate`).
@@ -60,7 +60,7 @@ pub enum RegistryEvent<K, V> {
     },
 }
 
-type Listener<K, V> = Arc<dyn Fn(RegistryEvent<K, V>) + Send + Sync>;
+pub(crate) type Listener<K, V> = Arc<dyn Fn(RegistryEvent<K, V>) + Send + Sync>;
 
 /// The future [`Registry::start_fn`] returns, as a supervisor's start functions do.
 pub type OwnerStart =
@@ -74,13 +74,14 @@ impl<T: Eq + Hash + Clone + Send + Sync + 'static> RegistryKey for T {}
 pub trait RegistryValue: Clone + Send + Sync + 'static {}
 impl<T: Clone + Send + Sync + 'static> RegistryValue for T {}
 
+/// What every handle of one registry shares.
 pub(crate) struct Inner<K: RegistryKey, V: RegistryValue> {
-    name: Arc<str>,
-    keys: Keys,
+    pub(crate) name: Arc<str>,
+    pub(crate) keys: Keys,
     pub(crate) table: Table<K, V>,
-    listeners: Vec<Listener<K, V>>,
-    meta: DashMap<Arc<str>, Arc<dyn Any + Send + Sync>>,
-    owner: Mutex<Option<ActorRef<Owner<K, V>>>>,
+    pub(crate) listeners: Vec<Listener<K, V>>,
+    pub(crate) meta: DashMap<Arc<str>, Arc<dyn Any + Send + Sync>>,
+    pub(crate) owner: Mutex<Option<ActorRef<Owner<K, V>>>>,
 }
 
 /// An Elixir-style registry: a key-value store of actors, with unique or duplicate keys,
@@ -140,30 +141,6 @@ impl<K: RegistryKey, V: RegistryValue> fmt::Debug for Registry<K, V> {
         f.debug_struct("Registry")
             .field("name", &self.inner.name)
             .field("keys", &self.inner.keys)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Builds a [`Registry`].
-///
-/// # Examples
-///
-/// See [`Registry`].
-#[must_use = "a builder does nothing until built or started"]
-pub struct RegistryBuilder<K, V> {
-    name: Arc<str>,
-    keys: Keys,
-    partitions: usize,
-    listeners: Vec<Listener<K, V>>,
-    meta: Vec<(Arc<str>, Arc<dyn Any + Send + Sync>)>,
-}
-
-impl<K, V> fmt::Debug for RegistryBuilder<K, V> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RegistryBuilder")
-            .field("name", &self.name)
-            .field("keys", &self.keys)
-            .field("partitions", &self.partitions)
             .finish_non_exhaustive()
     }
 }
@@ -547,121 +524,5 @@ where
     /// Deletes a meta value: `Registry.delete_meta/2`.
     pub fn delete_meta(&self, key: &str) {
         self.inner.meta.remove(key);
-    }
-}
-
-impl<K, V> RegistryBuilder<K, V>
-where
-    K: RegistryKey,
-    V: RegistryValue,
-{
-    /// How many partitions (default 1); values below 1 count as 1.
-    pub fn partitions(mut self, n: usize) -> Self {
-        self.partitions = n.max(1);
-        self
-    }
-
-    /// An actor told of every register and unregister (`listeners: [...]`).
-    pub fn listener<L>(mut self, listener: ActorRef<L>) -> Self
-    where
-        L: Info<RegistryEvent<K, V>>,
-    {
-        self.listeners
-            .push(Arc::new(move |e| listener.send_info(e)));
-        self
-    }
-
-    /// A meta value set at start (`meta: [...]`).
-    pub fn meta<T: Send + Sync + 'static>(mut self, key: &str, value: T) -> Self {
-        self.meta.push((Arc::from(key), Arc::new(value)));
-        self
-    }
-
-    /// The handle, not started yet: start it with [`Registry::start_link`] or supervise it
-    /// with [`Registry::start_fn`].
-    pub fn build(self) -> Registry<K, V> {
-        let meta = DashMap::new();
-        for (k, v) in self.meta {
-            meta.insert(k, v);
-        }
-        Registry {
-            inner: Arc::new(Inner {
-                name: self.name,
-                keys: self.keys,
-                table: Table::new(self.keys, self.partitions),
-                listeners: self.listeners,
-                meta,
-                owner: Mutex::new(None),
-            }),
-        }
-    }
-
-    /// Builds and starts it, linked to the calling actor.
-    ///
-    /// # Errors
-    ///
-    /// As [`Registry::start_link`].
-    ///
-    /// # Cancel safety
-    ///
-    /// Dropping the future before it returns kills the registry's owner actor being started
-    /// (see [`Start`](actor_core::Start)); nothing is left running.
-    pub async fn start_link(self) -> Result<Registry<K, V>, StartError> {
-        self.build().start_link().await
-    }
-}
-
-// ---- the owner -------------------------------------------------------------------------------
-
-/// The registry's owner: links to every registered actor, so it hears of their deaths and
-/// they hear of its own, and cleans their entries up.
-pub(crate) struct Owner<K: RegistryKey, V: RegistryValue> {
-    inner: Arc<Inner<K, V>>,
-}
-
-impl<K: RegistryKey, V: RegistryValue> fmt::Debug for Owner<K, V> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Owner")
-            .field("registry", &self.inner.name)
-            .finish()
-    }
-}
-
-struct Watch(Pid);
-
-impl<K, V> Actor for Owner<K, V>
-where
-    K: RegistryKey,
-    V: RegistryValue,
-{
-    type Args = Arc<Inner<K, V>>;
-
-    async fn init(inner: Self::Args, ctx: &mut Context<Self>) -> Result<Self, InitError> {
-        ctx.trap_exit(true);
-        // A (re)started registry starts empty, as a new ETS table would.
-        inner.table.clear();
-        *inner.owner.lock().unwrap_or_else(PoisonError::into_inner) = Some(ctx.myself().clone());
-        Ok(Owner { inner })
-    }
-
-    async fn handle_exit(&mut self, exit: Exit, _: &mut Context<Self>) -> Flow {
-        // R-REG-7: a registered actor died; remove all its entries (asynchronously, as in
-        // Elixir). A supervisor parent's EXIT never gets here: it terminates the owner.
-        if let Some(from) = exit.from {
-            self.inner.table.remove_pid(from.id());
-        }
-        Flow::Ok
-    }
-}
-
-impl<K, V> Cast<Watch> for Owner<K, V>
-where
-    K: RegistryKey,
-    V: RegistryValue,
-{
-    async fn handle_cast(&mut self, Watch(pid): Watch, ctx: &mut Context<Self>) -> Flow {
-        // Linking to an actor that already died gives an EXIT with noproc, which cleans up.
-        ctx.link(&pid);
-        Flow::Ok
     }
 }
