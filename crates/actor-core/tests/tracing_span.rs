@@ -1,5 +1,5 @@
-//! Every callback runs inside the actor's `actor` span when a subscriber wants debug spans,
-//! and no span is made when none does.
+//! Every callback runs inside the actor's `actor` span (at `INFO` by default) when a
+//! subscriber wants spans at that level, and no span is made when none does.
 #![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -122,7 +122,8 @@ async fn callbacks_run_inside_the_actor_span_when_debug_spans_are_wanted() {
 }
 
 #[tokio::test]
-async fn no_span_is_made_when_the_subscriber_wants_only_info() {
+async fn the_actor_span_is_at_info_by_default_so_info_log_lines_name_their_actor() {
+    // Issue 20: at `RUST_LOG=info` every line an actor logs carries its span.
     let rec = Arc::new(Recorder {
         max_level: Some(Level::INFO),
         ..Recorder::default()
@@ -130,12 +131,23 @@ async fn no_span_is_made_when_the_subscriber_wants_only_info() {
     let _default = tracing::subscriber::set_default(Rec(rec.clone()));
     let a = Chatty::start(()).await.unwrap();
     a.call(Ask).await.unwrap();
-    assert!(rec.names.lock().unwrap().is_empty());
     assert_eq!(
         user_events(&rec),
         vec![
-            ("user::init".to_owned(), None),
-            ("user::call".to_owned(), None)
+            ("user::init".to_owned(), Some("actor")),
+            ("user::call".to_owned(), Some("actor"))
         ]
     );
+}
+
+#[tokio::test]
+async fn no_span_is_made_when_the_subscriber_wants_less_than_the_spans_level() {
+    let rec = Arc::new(Recorder {
+        max_level: Some(Level::WARN),
+        ..Recorder::default()
+    });
+    let _default = tracing::subscriber::set_default(Rec(rec.clone()));
+    let a = Chatty::start(()).await.unwrap();
+    a.call(Ask).await.unwrap();
+    assert!(rec.names.lock().unwrap().is_empty());
 }
