@@ -283,6 +283,25 @@ macro_rules! handle_methods {
         ) -> ::std::result::Result<(), ::actor_core::StopError> {
             self.inner.stop(reason).await
         }
+
+        /// As [`stop`](Self::stop), waiting at most `timeout` for the supervisor to have
+        /// stopped its children and exited.
+        ///
+        /// # Errors
+        ///
+        /// As [`ActorRef::stop_timeout`](actor_core::ActorRef::stop_timeout):
+        /// `StopError::Timeout` when it has not exited in time (it goes on stopping).
+        ///
+        /// # Cancel safety
+        ///
+        /// As [`stop`](Self::stop).
+        pub async fn stop_timeout(
+            &self,
+            reason: ::actor_core::ExitReason,
+            timeout: ::std::time::Duration,
+        ) -> ::std::result::Result<(), ::actor_core::StopError> {
+            self.inner.stop_timeout(reason, timeout).await
+        }
     };
     (by_pid) => {
         $crate::builder::handle_methods!();

@@ -383,3 +383,25 @@ async fn giving_up_names_the_supervisor_the_child_and_its_last_reason() {
         logged.0.lock().unwrap()
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_supervisor_that_does_not_stop_in_time_gives_a_stop_timeout() {
+    let (p, mut ev) = probe();
+    let stubborn = actor_supervisor::ChildSpec::worker::<Stubborn>("stubborn", p.clone())
+        .shutdown(Shutdown::Infinity);
+    let sup = actor_supervisor::Supervisor::builder()
+        .child(stubborn)
+        .start()
+        .await
+        .unwrap();
+    take(&mut ev, 1).await;
+    assert!(matches!(
+        sup.stop_timeout(ExitReason::Shutdown, Duration::from_secs(2))
+            .await,
+        Err(actor_core::StopError::Timeout)
+    ));
+    // Still stopping (its child never ends by itself); a kill ends it.
+    assert!(sup.pid().is_alive());
+    sup.pid().kill();
+    assert_eq!(sup.pid().exited().await, ExitReason::Killed);
+}
