@@ -6,7 +6,7 @@ mod support;
 
 use std::time::Duration;
 
-use actor_core::ExitReason;
+use actor_core::{Actor, ExitReason};
 use actor_supervisor::{Application, ChildSpec, Ended, RestartLimit, Shutdown, Supervisor};
 use support::*;
 
@@ -35,20 +35,27 @@ async fn a_requested_shutdown_stops_the_tree_in_order() {
 
 #[tokio::test]
 async fn a_tree_that_gives_up_names_the_supervisor_the_child_and_the_reason() {
-    let (p, mut ev) = probe();
+    let (p, _ev) = probe();
+    // The store's handle, from its start function (other tests of this binary run workers
+    // of the same type at the same time).
+    let (started_tx, mut started_rx) = tokio::sync::mpsc::unbounded_channel();
+    let args = p.args("store");
+    let store_spec = ChildSpec::new("store", move || {
+        let (args, started_tx) = (args.clone(), started_tx.clone());
+        async move {
+            let started = W::start_link(args).await;
+            if let Ok(w) = &started {
+                let _ = started_tx.send(w.clone());
+            }
+            actor_supervisor::started(started)
+        }
+    });
     let tree = Supervisor::builder()
         .intensity(0, Duration::from_secs(5))
-        .child(p.spec("store"));
+        .child(store_spec);
     let running = tokio::spawn(Application::new(tree).stop_on_signals(false).run());
-    take(&mut ev, 1).await;
-    let store = actor_core::live_actors()
-        .into_iter()
-        .find(|pid| pid.downcast::<W>().is_ok())
-        .unwrap();
-    store
-        .downcast::<W>()
-        .unwrap()
-        .cast(Die(ExitReason::msg("disk full")));
+    let store = started_rx.recv().await.unwrap();
+    store.cast(Die(ExitReason::msg("disk full")));
     let outcome = running.await.unwrap().unwrap();
     let Ended::TreeExited {
         reason,
