@@ -145,6 +145,33 @@ where
     figures
 }
 
+/// Spawns `n` idle actors one after the other with `spawn`, waits until all are live, reads
+/// the RSS, stops them all with `stop`, and waits until none is: the spawn time, the stop
+/// time, and the RSS before and after spawning.
+pub async fn spawn_then_stop<T, F, Fut>(
+    n: usize,
+    mut spawn: F,
+    stop: impl FnOnce(Vec<T>),
+) -> (Duration, Duration, u64, u64)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = T>,
+{
+    let before = rss();
+    let t = Instant::now();
+    let mut handles = Vec::with_capacity(n);
+    for _ in 0..n {
+        handles.push(spawn().await);
+    }
+    until(|| live() == n).await;
+    let spawned = t.elapsed();
+    let after = rss();
+    let t = Instant::now();
+    stop(handles);
+    until(|| live() == 0).await;
+    (spawned, t.elapsed(), before, after)
+}
+
 /// The spawn scenario's three figures from its timings and the RSS growth.
 pub fn spawn_figures(
     spawned: Duration,

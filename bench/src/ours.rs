@@ -82,6 +82,16 @@ impl Cast<Boom> for Kid {
     }
 }
 
+async fn idle() -> actor_core::ActorRef<Idle> {
+    Idle::start(()).await.expect("start")
+}
+
+fn stop_all(refs: Vec<actor_core::ActorRef<Idle>>) {
+    for r in &refs {
+        r.pid().exit(ExitReason::Shutdown);
+    }
+}
+
 async fn scale(scenario: &str) -> Vec<Figure> {
     if let Some(n) = scale_population(scenario) {
         let mut actors = Vec::with_capacity(n);
@@ -100,21 +110,9 @@ async fn scale(scenario: &str) -> Vec<Figure> {
     }
     match scenario {
         "scale_spawn" => {
-            let before = rss();
-            let t = Instant::now();
-            let mut refs = Vec::with_capacity(SCALE_SPAWNS);
-            for _ in 0..SCALE_SPAWNS {
-                refs.push(Idle::start(()).await.expect("start"));
-            }
-            until(|| live() == SCALE_SPAWNS).await;
-            let spawned = t.elapsed();
-            let after = rss();
-            let t = Instant::now();
-            for r in &refs {
-                r.pid().exit(ExitReason::Shutdown);
-            }
-            until(|| live() == 0).await;
-            scale_spawn_figures(spawned, t.elapsed(), before, after)
+            let (spawned, stopped, before, after) =
+                spawn_then_stop(SCALE_SPAWNS, || async { idle().await }, stop_all).await;
+            scale_spawn_figures(spawned, stopped, before, after)
         }
         "scale_sup" => {
             let sup = DynamicSupervisor::builder()
@@ -192,21 +190,9 @@ pub fn run(scenario: &str) -> Vec<Figure> {
                 figures
             }
             "spawn" => {
-                let before = rss();
-                let t = Instant::now();
-                let mut refs = Vec::with_capacity(SPAWNS);
-                for _ in 0..SPAWNS {
-                    refs.push(Idle::start(()).await.expect("start"));
-                }
-                until(|| live() == SPAWNS).await;
-                let spawned = t.elapsed();
-                let after = rss();
-                let t = Instant::now();
-                for r in &refs {
-                    r.pid().exit(ExitReason::Shutdown);
-                }
-                until(|| live() == 0).await;
-                spawn_figures(spawned, t.elapsed(), before, after)
+                let (spawned, stopped, before, after) =
+                    spawn_then_stop(SPAWNS, || async { idle().await }, stop_all).await;
+                spawn_figures(spawned, stopped, before, after)
             }
             "fan_in" => {
                 let c = Counter::start(()).await.expect("start");

@@ -44,6 +44,16 @@ fn spawn_counter() -> Tx {
     tx
 }
 
+/// An idle actor: a task that reads its channel until every sender is gone.
+fn idle() -> Tx {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    tokio::spawn(async move {
+        let _live = Live::new();
+        while rx.recv().await.is_some() {}
+    });
+    tx
+}
+
 async fn get(tx: &Tx) -> Option<u64> {
     let (r, rx) = oneshot::channel();
     tx.send(Msg::Get(r)).ok()?;
@@ -110,24 +120,9 @@ async fn scale(scenario: &str) -> Vec<Figure> {
     }
     match scenario {
         "scale_spawn" => {
-            let before = rss();
-            let t = Instant::now();
-            let mut txs = Vec::with_capacity(SCALE_SPAWNS);
-            for _ in 0..SCALE_SPAWNS {
-                let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
-                tokio::spawn(async move {
-                    let _live = Live::new();
-                    while rx.recv().await.is_some() {}
-                });
-                txs.push(tx);
-            }
-            until(|| live() == SCALE_SPAWNS).await;
-            let spawned = t.elapsed();
-            let after = rss();
-            let t = Instant::now();
-            drop(txs);
-            until(|| live() == 0).await;
-            scale_spawn_figures(spawned, t.elapsed(), before, after)
+            let (spawned, stopped, before, after) =
+                spawn_then_stop(SCALE_SPAWNS, || async { idle() }, drop).await;
+            scale_spawn_figures(spawned, stopped, before, after)
         }
         "scale_sup" => {
             let t = Instant::now();
@@ -182,24 +177,9 @@ pub fn run(scenario: &str) -> Vec<Figure> {
                 .await
             }
             "spawn" => {
-                let before = rss();
-                let t = Instant::now();
-                let mut txs = Vec::with_capacity(SPAWNS);
-                for _ in 0..SPAWNS {
-                    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
-                    tokio::spawn(async move {
-                        let _live = Live::new();
-                        while rx.recv().await.is_some() {}
-                    });
-                    txs.push(tx);
-                }
-                until(|| live() == SPAWNS).await;
-                let spawned = t.elapsed();
-                let after = rss();
-                let t = Instant::now();
-                drop(txs);
-                until(|| live() == 0).await;
-                spawn_figures(spawned, t.elapsed(), before, after)
+                let (spawned, stopped, before, after) =
+                    spawn_then_stop(SPAWNS, || async { idle() }, drop).await;
+                spawn_figures(spawned, stopped, before, after)
             }
             "fan_in" => {
                 let tx = spawn_counter();

@@ -72,9 +72,9 @@ fn loom_no_timer_message_is_queued_after_cancel_returns() {
         let firing = state.clone();
         let fire = loom::thread::spawn(move || {
             // An interval's tick: sent unless the timer is done.
-            let _ = firing.send(&target, Tick, false);
+            let _ = firing.gate.send(&target, Tick, false);
         });
-        let cancelled = state.finish();
+        let cancelled = state.gate.finish();
         let queued_when_cancel_returned = cell.mailbox.len();
         fire.join().unwrap();
         assert!(cancelled);

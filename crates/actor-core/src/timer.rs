@@ -104,7 +104,7 @@ impl SendGate {
 }
 
 pub(crate) struct TimerState {
-    gate: SendGate,
+    pub(crate) gate: SendGate,
     deadline: Instant,
     period: Option<Duration>,
 }
@@ -117,21 +117,6 @@ impl TimerState {
             period,
         }
     }
-
-    /// See [`SendGate::finish`].
-    pub(crate) fn finish(&self) -> bool {
-        self.gate.finish()
-    }
-
-    /// See [`SendGate::send`].
-    pub(crate) fn send<A: Info<M>, M: Send + 'static>(
-        &self,
-        target: &ActorRef<A>,
-        msg: M,
-        last: bool,
-    ) -> Result<(), Option<M>> {
-        self.gate.send(target, msg, last)
-    }
 }
 
 impl TimerRef {
@@ -139,7 +124,7 @@ impl TimerRef {
     /// next send, or `None` if a one-shot timer had already fired or the timer was cancelled
     /// before. No message is sent after this returns.
     pub fn cancel(&self) -> Option<Duration> {
-        if !self.state.finish() {
+        if !self.state.gate.finish() {
             return None;
         }
         self.task.abort();
@@ -187,9 +172,9 @@ where
     let task = tokio::spawn(async move {
         tokio::time::sleep_until(deadline).await;
         match weak.upgrade() {
-            Some(actor) => drop(st.send(&actor, msg, true)),
+            Some(actor) => drop(st.gate.send(&actor, msg, true)),
             None => {
-                st.finish();
+                st.gate.finish();
             }
         }
     });
@@ -217,11 +202,11 @@ where
         loop {
             ticks.tick().await;
             let Some(actor) = weak.upgrade() else {
-                st.finish();
+                st.gate.finish();
                 return;
             };
             // Cloned before the lock is taken: `Clone` is user code.
-            if st.send(&actor, msg.clone(), false).is_err() {
+            if st.gate.send(&actor, msg.clone(), false).is_err() {
                 return;
             }
         }
