@@ -351,9 +351,19 @@ macro_rules! handle_methods {
     };
 }
 
-/// Equality of handles: the same supervisor, whatever the timeouts.
-macro_rules! handle_eq {
+/// What the handles with an `inner` supervisor and a `timeout` share: a constructor with
+/// no timeout, and equality by supervisor, whatever the timeouts.
+macro_rules! handle_type {
     ($ty:ty) => {
+        impl $ty {
+            fn new(inner: ::actor_core::ActorRef<$crate::Supervisor>) -> Self {
+                Self {
+                    inner,
+                    timeout: ::std::time::Duration::MAX,
+                }
+            }
+        }
+
         impl PartialEq for $ty {
             fn eq(&self, other: &Self) -> bool {
                 self.inner == other.inner
@@ -364,4 +374,4 @@ macro_rules! handle_eq {
     };
 }
 
-pub(crate) use {handle_eq, handle_methods};
+pub(crate) use {handle_methods, handle_type};

@@ -4,7 +4,7 @@
 
 use actor_core::{ActorRef, Pid};
 
-use crate::builder::{Setup, common_setters, dynamic_setters, handle_eq, handle_methods};
+use crate::builder::{Setup, common_setters, dynamic_setters, handle_methods, handle_type};
 use crate::engine::Flavour;
 use crate::error::{ChildError, SupervisorStartError};
 use crate::server::{StartChild, Supervisor, request};
@@ -121,16 +121,9 @@ pub struct DynamicSupervisorRef {
     timeout: std::time::Duration,
 }
 
-handle_eq!(DynamicSupervisorRef);
+handle_type!(DynamicSupervisorRef);
 
 impl DynamicSupervisorRef {
-    fn new(inner: ActorRef<Supervisor>) -> Self {
-        Self {
-            inner,
-            timeout: std::time::Duration::MAX,
-        }
-    }
-
     handle_methods!(by_pid);
     handle_methods!(from Dynamic);
 

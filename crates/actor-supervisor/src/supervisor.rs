@@ -5,7 +5,7 @@
 use actor_core::{ActorRef, Pid};
 
 use crate::builder::{
-    Setup, common_setters, from_start_error, handle_eq, handle_methods, start_actor,
+    Setup, common_setters, from_start_error, handle_methods, handle_type, start_actor,
 };
 use crate::engine::{ChildKey, Config, Flavour};
 use crate::error::{ChildError, SupervisorStartError};
@@ -274,19 +274,12 @@ pub struct SupervisorRef {
     timeout: std::time::Duration,
 }
 
-handle_eq!(SupervisorRef);
+handle_type!(SupervisorRef);
 
 impl SupervisorRef {
     /// Wraps the actor reference of a supervisor (for example one found by name).
     pub fn from_actor_ref(inner: ActorRef<Supervisor>) -> Self {
         Self::new(inner)
-    }
-
-    fn new(inner: ActorRef<Supervisor>) -> Self {
-        Self {
-            inner,
-            timeout: std::time::Duration::MAX,
-        }
     }
 
     handle_methods!();

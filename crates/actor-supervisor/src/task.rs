@@ -10,7 +10,7 @@ use actor_core::{Actor, Context, Continue, ExitReason, Flow, InitError, Pid, Sta
 use thiserror::Error;
 use tokio::sync::oneshot;
 
-use crate::builder::{Setup, common_setters, handle_eq, handle_methods};
+use crate::builder::{Setup, common_setters, handle_methods, handle_type};
 use crate::engine::Flavour;
 use crate::error::{ChildError, SupervisorStartError};
 use crate::server::{StartChild, Supervisor, request};
@@ -151,16 +151,9 @@ pub struct TaskSupervisorRef {
     timeout: std::time::Duration,
 }
 
-handle_eq!(TaskSupervisorRef);
+handle_type!(TaskSupervisorRef);
 
 impl TaskSupervisorRef {
-    fn new(inner: ActorRef<Supervisor>) -> Self {
-        Self {
-            inner,
-            timeout: std::time::Duration::MAX,
-        }
-    }
-
     handle_methods!(by_pid);
     handle_methods!(from Dynamic);
 
