@@ -9,6 +9,7 @@ use actor_supervisor::{
     AutoShutdown, Child, ChildPid, Supervise, Supervisor, SupervisorFlags, SupervisorRef,
     SupervisorSpec,
 };
+use actor_testkit::Probe;
 use tokio::sync::mpsc;
 
 type Log = mpsc::UnboundedSender<(&'static str, ExitReason)>;
@@ -221,13 +222,20 @@ impl Actor for Room {
 
 #[tokio::test]
 async fn a_derived_child_can_be_named_one_per_key() {
-    let rooms = actor_registry::Registry::<u64, ()>::unique("rooms")
-        .build()
-        .start_link()
+    // The registry and the dynamic supervisor run under the test's supervisor, as they
+    // would under an application's, and are torn down with the probe.
+    let mut probe = Probe::start().await;
+    let rooms = actor_registry::Registry::<u64, ()>::unique("rooms").build();
+    probe
+        .start_supervised(rooms.child_spec("rooms-registry"))
         .await
         .unwrap();
-    let sup = actor_supervisor::DynamicSupervisor::builder()
-        .start_link()
+    let sup_pid = probe
+        .start_supervised(actor_supervisor::DynamicSupervisor::builder().into_child_spec("rooms"))
+        .await
+        .unwrap()
+        .unwrap();
+    let sup = actor_supervisor::DynamicSupervisorRef::from_pid(&sup_pid)
         .await
         .unwrap();
     let seven = sup

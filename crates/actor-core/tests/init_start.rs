@@ -7,8 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use actor_core::{
-    Actor, ActorRef, Call, CallReply, Context, ExitReason, InitError, Name, StartError, Status,
+    Actor, Call, CallReply, Context, Exit, ExitReason, InitError, Name, StartError, Status,
 };
+use actor_testkit::Probe;
 use support::*;
 
 /// What `Picky::init` does with its argument.
@@ -96,81 +97,56 @@ async fn init_past_the_start_timeout_is_killed_and_start_returns_timeout() {
     assert!(!names.holds("slow"));
 }
 
-/// A parent that starts a `Picky` with `start_link` from inside its own task.
-struct Parent;
-struct StartChild(Plan);
-
-impl Actor for Parent {
-    type Args = bool;
-    async fn init(trap: bool, ctx: &mut Context<Self>) -> Result<Self, InitError> {
-        ctx.trap_exit(trap);
-        Ok(Parent)
-    }
-}
-
-impl Call<StartChild> for Parent {
-    type Reply = Result<ActorRef<Picky>, StartError>;
-    async fn handle_call(
-        &mut self,
-        StartChild(plan): StartChild,
-        _: &mut Context<Self>,
-    ) -> CallReply<Self::Reply> {
-        CallReply::Reply(Picky::start_link((plan, counter())).await)
-    }
-}
+// The parent of a `start_link` is the test's probe (actor-testkit): a trapping or
+// non-trapping process that starts the child from inside its own task.
 
 #[tokio::test]
 async fn start_link_makes_the_caller_the_parent_and_links_them() {
-    let p = Parent::start(false).await.unwrap();
-    let child = p.call(StartChild(Plan::Ok)).await.unwrap().unwrap();
+    let p = Probe::start_untrapped().await;
+    let child = p.start_link::<Picky>((Plan::Ok, counter())).await.unwrap();
     assert_eq!(child.info().links, vec![p.id()]);
-    assert_eq!(p.info().links, vec![child.id()]);
+    assert_eq!(p.pid().info().links, vec![child.id()]);
 }
 
 #[tokio::test]
 async fn failed_start_link_leaves_no_exit_for_a_trapping_parent() {
-    let (spy_args, mut ev) = spy_args(true);
-    let parent = Spy::start(spy_args).await.unwrap();
-    assert_eq!(next(&mut ev).await, Event::Init);
-    // Start a failing child from inside the spy, through a Parent-like call.
-    struct StartFailing;
-    impl Call<StartFailing> for Spy {
-        type Reply = bool;
-        async fn handle_call(&mut self, _: StartFailing, _: &mut Context<Self>) -> CallReply<bool> {
-            let r = Picky::start_link((Plan::Stop(ExitReason::msg("nope")), counter())).await;
-            CallReply::Reply(matches!(r, Err(StartError::Failed(_))))
-        }
-    }
-    assert!(parent.call(StartFailing).await.unwrap());
+    let mut parent = Probe::start().await;
+    let r = parent
+        .start_link::<Picky>((Plan::Stop(ExitReason::msg("nope")), counter()))
+        .await;
+    assert!(matches!(r, Err(StartError::Failed(_))));
     // R-GS-2 (OTP >= 26): no EXIT is left in the trapping parent's mailbox.
-    assert_eq!(parent.call(Ping).await.unwrap(), 42);
-    assert_quiet(&mut ev);
-    assert!(parent.info().links.is_empty());
+    parent
+        .refute_receive_within(Duration::ZERO, |_: &Exit| true)
+        .await;
+    assert!(parent.pid().info().links.is_empty());
 }
 
 #[tokio::test]
 async fn abnormal_init_failure_kills_a_non_trapping_linked_parent() {
-    let p = Parent::start(false).await.unwrap();
-    let err = p
-        .call(StartChild(Plan::Stop(ExitReason::msg("crash"))))
-        .await
-        .unwrap_err();
-    // The link killed the parent before its start_link returned.
-    assert_eq!(err.to_exit_reason(), ExitReason::msg("crash"));
-    assert_eq!(p.pid().exited().await, ExitReason::msg("crash"));
+    let p = Probe::start_untrapped().await;
+    let pid = p.pid();
+    // The link kills the parent before its start_link returns, so the start's result is
+    // never delivered: run it as a task and watch the parent.
+    let start = tokio::spawn(async move {
+        p.start_link::<Picky>((Plan::Stop(ExitReason::msg("crash")), counter()))
+            .await
+            .map(|_| ())
+    });
+    assert_eq!(pid.exited().await, ExitReason::msg("crash"));
+    assert!(start.await.is_err(), "the parent died inside start_link");
 }
 
 #[tokio::test]
 async fn init_error_exits_normal_so_a_non_trapping_parent_survives() {
-    let p = Parent::start(false).await.unwrap();
+    let p = Probe::start_untrapped().await;
     let r = p
-        .call(StartChild(Plan::Error(ExitReason::msg("soft"))))
-        .await
-        .unwrap();
+        .start_link::<Picky>((Plan::Error(ExitReason::msg("soft")), counter()))
+        .await;
     assert!(matches!(r, Err(StartError::Failed(ref e)) if *e == ExitReason::msg("soft")));
-    let r = p.call(StartChild(Plan::Ignore)).await.unwrap();
+    let r = p.start_link::<Picky>((Plan::Ignore, counter())).await;
     assert!(matches!(r, Err(StartError::Ignored)));
-    assert!(p.is_alive());
+    assert!(p.pid().is_alive());
 }
 
 #[tokio::test]

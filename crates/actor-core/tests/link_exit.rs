@@ -3,7 +3,8 @@
 #![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 mod support;
 
-use actor_core::{Actor, ActorRef, Call, CallReply, Context, ExitReason, InitError};
+use actor_core::ExitReason;
+use actor_testkit::Probe;
 use support::*;
 
 // ---- the R-SIG-2 matrix, signal sent with Pid::exit / kill ------------------------------------
@@ -192,47 +193,18 @@ async fn linking_to_a_dead_actor_signals_noproc() {
     dead.pid().kill();
     dead.pid().exited().await;
 
-    let (trapper, mut ev) = spy(true).await;
-    trapper.call(LinkTo(dead.pid())).await.unwrap();
-    assert_eq!(
-        next(&mut ev).await,
-        Event::Exit {
-            from: Some(dead.id()),
-            reason: ExitReason::NoProc
-        }
-    );
+    let mut trapper = Probe::start().await;
+    trapper.link(&dead.pid()).await;
+    assert_eq!(trapper.assert_exit(&dead.pid()).await, ExitReason::NoProc);
 
-    let (plain, _) = spy(false).await;
-    let _ = plain.call(LinkTo(dead.pid())).await;
+    let plain = Probe::start_untrapped().await;
+    plain.link(&dead.pid()).await;
     assert_eq!(plain.pid().exited().await, ExitReason::NoProc);
 }
 
 // ---- parents (R-GS-17, R-GS-19) -------------------------------------------------------------
 
-/// Starts a child `Spy` with `start_link`, so this actor is its parent.
-struct Parent;
-struct Spawn(SpyArgs);
-
-impl Actor for Parent {
-    type Args = ();
-    async fn init(_: (), _: &mut Context<Self>) -> Result<Self, InitError> {
-        Ok(Parent)
-    }
-}
-
-impl Call<Spawn> for Parent {
-    type Reply = ActorRef<Spy>;
-    async fn handle_call(
-        &mut self,
-        Spawn(args): Spawn,
-        _: &mut Context<Self>,
-    ) -> CallReply<ActorRef<Spy>> {
-        match Spy::start_link(args).await {
-            Ok(child) => CallReply::Reply(child),
-            Err(e) => CallReply::Stop(ExitReason::error(e)),
-        }
-    }
-}
+// The parent is the test's probe (actor-testkit): `start_link` runs inside it.
 
 #[tokio::test]
 async fn a_trapping_child_terminates_with_its_parents_reason_even_normal() {
@@ -241,11 +213,11 @@ async fn a_trapping_child_terminates_with_its_parents_reason_even_normal() {
         ExitReason::Shutdown,
         ExitReason::msg("parent crashed"),
     ] {
-        let parent = Parent::start(()).await.unwrap();
+        let parent = Probe::start_untrapped().await;
         let (args, mut ev) = spy_args(true);
-        let child = parent.call(Spawn(args)).await.unwrap();
+        let child = parent.start_link::<Spy>(args).await.unwrap();
         assert_eq!(next(&mut ev).await, Event::Init);
-        parent.stop(reason.clone()).await.unwrap();
+        parent.actor_ref().stop(reason.clone()).await.unwrap();
         // Not handle_exit: terminate with the parent's reason, then exit with it.
         assert_eq!(next(&mut ev).await, Event::Terminate(reason.clone()));
         assert_eq!(child.pid().exited().await, reason);
@@ -254,20 +226,20 @@ async fn a_trapping_child_terminates_with_its_parents_reason_even_normal() {
 
 #[tokio::test]
 async fn a_non_trapping_child_ignores_its_parents_normal_exit() {
-    let parent = Parent::start(()).await.unwrap();
+    let parent = Probe::start_untrapped().await;
     let (args, mut ev) = spy_args(false);
-    let child = parent.call(Spawn(args)).await.unwrap();
+    let child = parent.start_link::<Spy>(args).await.unwrap();
     assert_eq!(next(&mut ev).await, Event::Init);
-    parent.stop(ExitReason::Normal).await.unwrap();
+    parent.actor_ref().stop(ExitReason::Normal).await.unwrap();
     assert_eq!(child.call(Ping).await.unwrap(), 42);
     assert_quiet(&mut ev);
 }
 
 #[tokio::test]
 async fn an_exit_from_a_linked_non_parent_goes_to_handle_exit() {
-    let parent = Parent::start(()).await.unwrap();
+    let parent = Probe::start_untrapped().await;
     let (args, mut ev) = spy_args(true);
-    let child = parent.call(Spawn(args)).await.unwrap();
+    let child = parent.start_link::<Spy>(args).await.unwrap();
     assert_eq!(next(&mut ev).await, Event::Init);
     let (other, _) = spy(false).await;
     child.call(LinkTo(other.pid())).await.unwrap();

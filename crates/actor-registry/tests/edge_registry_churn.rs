@@ -2,11 +2,11 @@
 //! process's): register/unregister churn sends the registry's owner nothing, so its mailbox
 //! and the process's memory stay flat however many operations run.
 #![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
-mod support;
+
+use actor_testkit::Probe;
 
 use actor_core::Pid;
 use actor_registry::Registry;
-use support::*;
 
 fn rss_bytes() -> Option<u64> {
     let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
@@ -22,11 +22,11 @@ async fn item8_register_unregister_churn_leaves_the_owners_mailbox_and_memory_fl
     const PAIRS: usize = 100_000;
     let reg: Registry<u64, u64> = Registry::unique("churn").start_link().await.unwrap();
     let owner: Pid = reg.owner().unwrap();
-    let m = member().await;
+    let m = Probe::start_untrapped().await;
     let mut rss_after_first = None;
     for round in 0..ROUNDS {
         let r = reg.clone();
-        as_member(&m, move || {
+        m.run(async move {
             for i in 0..PAIRS as u64 {
                 r.register(i % 64, i).unwrap();
                 r.unregister(&(i % 64)).unwrap();
@@ -53,9 +53,9 @@ async fn item8_register_unregister_churn_leaves_the_owners_mailbox_and_memory_fl
     }
     // The member is still linked to the owner only while it holds a key.
     let r = reg.clone();
-    as_member(&m, move || r.register(7, 7).unwrap()).await;
+    m.run(async move { r.register(7, 7).unwrap() }).await;
     assert!(m.pid().info().links.contains(&owner.id()));
     let r = reg.clone();
-    as_member(&m, move || r.unregister(&7).unwrap()).await;
+    m.run(async move { r.unregister(&7).unwrap() }).await;
     assert!(!m.pid().info().links.contains(&owner.id()));
 }

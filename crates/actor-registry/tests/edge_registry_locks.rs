@@ -3,12 +3,12 @@
 //! worker; they run on their own runtime here, watched from outside, so that a regression
 //! fails the test instead of hanging it.
 #![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
-mod support;
+
+use actor_testkit::Probe;
 
 use std::time::Duration;
 
 use actor_registry::Registry;
-use support::*;
 
 type Reg = Registry<String, u32>;
 
@@ -23,9 +23,9 @@ fn bounded(what: &'static str, body: impl FnOnce(Reg) + Send + 'static) {
             .unwrap();
         rt.block_on(async {
             let reg: Reg = Registry::unique("locks").start_link().await.unwrap();
-            let m = member().await;
+            let m = Probe::start_untrapped().await;
             let r = reg.clone();
-            as_member(&m, move || body(r)).await;
+            m.run(async move { body(r) }).await;
         });
         let _ = done.send(());
     });

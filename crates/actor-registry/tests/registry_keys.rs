@@ -3,7 +3,9 @@
 #![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 mod support;
 
-use actor_core::{Actor, ExitReason};
+use actor_testkit::Probe;
+
+use actor_core::ExitReason;
 use actor_registry::{Registry, RegistryError, RegistryEvent};
 use support::*;
 
@@ -33,20 +35,21 @@ async fn duplicate(partitions: usize) -> Reg {
 async fn unique_register_clashes_and_a_dead_holder_is_replaced() {
     for parts in [1, 8] {
         let reg = unique(parts).await;
-        let (a, b) = (member().await, member().await);
+        let (a, b) = (
+            Probe::start_untrapped().await,
+            Probe::start_untrapped().await,
+        );
         let r = reg.clone();
-        let owner = as_member(&a, move || r.register(k("key"), 1))
-            .await
-            .unwrap();
+        let owner = a.run(async move { r.register(k("key"), 1) }).await.unwrap();
         assert_eq!(Some(owner), reg.owner(), "register returns the owner's pid");
         let r = reg.clone();
         assert_eq!(
-            as_member(&b, move || r.register(k("key"), 2)).await,
+            b.run(async move { r.register(k("key"), 2) }).await,
             Err(RegistryError::AlreadyRegistered(a.pid()))
         );
         let r = reg.clone();
         assert_eq!(
-            as_member(&a, move || r.register(k("key"), 3)).await,
+            a.run(async move { r.register(k("key"), 3) }).await,
             Err(RegistryError::AlreadyRegistered(a.pid())),
             "even the caller itself"
         );
@@ -55,9 +58,7 @@ async fn unique_register_clashes_and_a_dead_holder_is_replaced() {
         // A dead holder is absent at once for whereis and for a new unique register.
         assert_eq!(reg.whereis(&k("key")), None);
         let r = reg.clone();
-        as_member(&b, move || r.register(k("key"), 2))
-            .await
-            .unwrap();
+        b.run(async move { r.register(k("key"), 2) }).await.unwrap();
         assert_eq!(reg.lookup(&k("key")), vec![(b.pid(), 2)]);
     }
 }
@@ -67,9 +68,9 @@ async fn register_outside_an_actor_is_an_error() {
     let reg = unique(1).await;
     assert_eq!(reg.register(k("x"), 1), Err(RegistryError::NotInActor));
     let not_started: Reg = Registry::unique("idle").build();
-    let m = member().await;
+    let m = Probe::start_untrapped().await;
     assert_eq!(
-        as_member(&m, move || not_started.register(k("x"), 1)).await,
+        m.run(async move { not_started.register(k("x"), 1) }).await,
         Err(RegistryError::NotRunning)
     );
 }
@@ -78,16 +79,20 @@ async fn register_outside_an_actor_is_an_error() {
 async fn duplicate_keys_hold_any_number_of_entries() {
     for parts in [1, 8] {
         let reg = duplicate(parts).await;
-        let (a, b) = (member().await, member().await);
+        let (a, b) = (
+            Probe::start_untrapped().await,
+            Probe::start_untrapped().await,
+        );
         let r = reg.clone();
-        as_member(&a, move || {
+        a.run(async move {
             r.register(k("topic"), 1).unwrap();
             r.register(k("topic"), 1).unwrap(); // identical entries allowed
             r.register(k("other"), 5).unwrap();
         })
         .await;
         let r = reg.clone();
-        as_member(&b, move || r.register(k("topic"), 2).unwrap()).await;
+        b.run(async move { r.register(k("topic"), 2).unwrap() })
+            .await;
         let mut got = reg.lookup(&k("topic"));
         got.sort_by_key(|(_, v)| *v);
         assert_eq!(got, vec![(a.pid(), 1), (a.pid(), 1), (b.pid(), 2)]);
@@ -111,9 +116,9 @@ async fn duplicate_keys_hold_any_number_of_entries() {
 async fn unregister_always_succeeds_and_unregister_match_removes_only_matches() {
     for parts in [1, 8] {
         let reg = duplicate(parts).await;
-        let a = member().await;
+        let a = Probe::start_untrapped().await;
         let r = reg.clone();
-        as_member(&a, move || {
+        a.run(async move {
             r.unregister(&k("nothing")).unwrap();
             r.register(k("t"), 1).unwrap();
             r.register(k("t"), 2).unwrap();
@@ -123,22 +128,22 @@ async fn unregister_always_succeeds_and_unregister_match_removes_only_matches() 
         .await;
         assert_eq!(reg.values(&k("t"), &a.pid()), vec![1]);
         let r = reg.clone();
-        as_member(&a, move || r.unregister(&k("t")).unwrap()).await;
+        a.run(async move { r.unregister(&k("t")).unwrap() }).await;
         assert!(reg.lookup(&k("t")).is_empty());
         // With no key left the member is unlinked from the owner.
         let owner = reg.owner().unwrap();
-        eventually(|| !a.info().links.contains(&owner.id())).await;
+        eventually(|| !a.pid().info().links.contains(&owner.id())).await;
     }
 }
 
 #[tokio::test]
 async fn registering_links_the_caller_to_the_owner() {
     let reg = unique(1).await;
-    let a = member().await;
+    let a = Probe::start_untrapped().await;
     let r = reg.clone();
-    as_member(&a, move || r.register(k("x"), 1).unwrap()).await;
+    a.run(async move { r.register(k("x"), 1).unwrap() }).await;
     let owner = reg.owner().unwrap();
-    eventually(|| a.info().links.contains(&owner.id())).await;
+    eventually(|| a.pid().info().links.contains(&owner.id())).await;
     // R-REG-7: if the owner dies, linked registrants get its exit signal.
     owner.kill();
     assert_eq!(a.pid().exited().await, ExitReason::Killed);
@@ -149,14 +154,14 @@ async fn entries_are_cleaned_up_after_a_crash_and_after_a_normal_exit() {
     for parts in [1, 8] {
         for reason in [ExitReason::msg("crash"), ExitReason::Normal] {
             let reg = duplicate(parts).await;
-            let a = member().await;
+            let a = Probe::start_untrapped().await;
             let r = reg.clone();
-            as_member(&a, move || {
+            a.run(async move {
                 r.register(k("x"), 1).unwrap();
                 r.register(k("y"), 2).unwrap();
             })
             .await;
-            a.cast(Quit(reason));
+            a.actor_ref().stop(reason).await.unwrap();
             a.pid().exited().await;
             // Asynchronous, as in Elixir: the owner removes them when it hears.
             eventually(|| reg.count() == 0).await;
@@ -171,16 +176,16 @@ async fn once_keys_of_a_dead_actor_is_empty_none_of_its_entries_is_left() {
     // index is removed last, so an empty `keys` means `count` and `lookup` see nothing of it.
     for parts in [1, 8] {
         let reg = duplicate(parts).await;
-        let a = member().await;
+        let a = Probe::start_untrapped().await;
         let r = reg.clone();
-        as_member(&a, move || {
+        a.run(async move {
             for i in 0..2000 {
                 r.register(format!("k{i}"), i).unwrap();
             }
         })
         .await;
         assert_eq!(reg.count(), 2000);
-        a.cast(Quit(ExitReason::msg("crash")));
+        a.actor_ref().stop(ExitReason::msg("crash")).await.unwrap();
         a.pid().exited().await;
         while !reg.keys(&a.pid()).is_empty() {
             tokio::task::yield_now().await;
@@ -199,9 +204,10 @@ async fn dispatch_calls_the_function_in_the_caller_only_when_there_are_entries()
         assert_eq!(calls, 0, "no entries: not called");
         let mut members = Vec::new();
         for i in 0..5 {
-            let m = member().await;
+            let m = Probe::start_untrapped().await;
             let r = reg.clone();
-            as_member(&m, move || r.register(k("topic"), i).unwrap()).await;
+            m.run(async move { r.register(k("topic"), i).unwrap() })
+                .await;
             members.push(m);
         }
         let mut seen = Vec::new();
@@ -227,23 +233,29 @@ async fn dispatch_calls_the_function_in_the_caller_only_when_there_are_entries()
 #[tokio::test]
 async fn update_value_is_for_the_unique_holder_only() {
     let reg = unique(1).await;
-    let (a, b) = (member().await, member().await);
+    let (a, b) = (
+        Probe::start_untrapped().await,
+        Probe::start_untrapped().await,
+    );
     let r = reg.clone();
-    as_member(&a, move || r.register(k("x"), 1).unwrap()).await;
+    a.run(async move { r.register(k("x"), 1).unwrap() }).await;
     let r = reg.clone();
     assert_eq!(
-        as_member(&a, move || r.update_value(&k("x"), |v| v + 10)).await,
+        a.run(async move { r.update_value(&k("x"), |v| v + 10) })
+            .await,
         Ok((11, 1))
     );
     let r = reg.clone();
     assert_eq!(
-        as_member(&b, move || r.update_value(&k("x"), |v| v + 1)).await,
+        b.run(async move { r.update_value(&k("x"), |v| v + 1) })
+            .await,
         Err(RegistryError::NotRegistered)
     );
     assert_eq!(reg.lookup(&k("x")), vec![(a.pid(), 11)]);
     let dup = duplicate(1).await;
     assert_eq!(
-        as_member(&a, move || dup.update_value(&k("x"), |v| *v)).await,
+        a.run(async move { dup.update_value(&k("x"), |v| *v) })
+            .await,
         Err(RegistryError::NotUnique)
     );
 }
@@ -269,22 +281,22 @@ async fn meta_values() {
 
 #[tokio::test]
 async fn listeners_hear_register_and_unregister_but_not_deaths() {
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let listener = Listener::<String, u32>::start(tx).await.unwrap();
+    type Event = RegistryEvent<String, u32>;
+    let mut listener = Probe::start().await;
     let reg: Reg = Registry::duplicate("l")
-        .listener(listener)
+        .listener(listener.actor_ref().clone())
         .start_link()
         .await
         .unwrap();
-    let a = member().await;
+    let a = Probe::start_untrapped().await;
     let r = reg.clone();
-    as_member(&a, move || {
+    a.run(async move {
         r.register(k("t"), 1).unwrap();
         r.unregister(&k("t")).unwrap();
         r.register(k("t"), 2).unwrap();
     })
     .await;
-    match rx.recv().await.unwrap() {
+    match listener.assert_receive(|_: &Event| true).await {
         RegistryEvent::Register {
             key,
             pid,
@@ -295,20 +307,20 @@ async fn listeners_hear_register_and_unregister_but_not_deaths() {
         }
         other => panic!("unexpected {other:?}"),
     }
-    assert!(
-        matches!(rx.recv().await.unwrap(), RegistryEvent::Unregister { pid, .. } if pid == a.pid())
-    );
-    assert!(matches!(
-        rx.recv().await.unwrap(),
-        RegistryEvent::Register { value: 2, .. }
-    ));
-    a.pid().kill();
-    a.pid().exited().await;
+    listener
+        .assert_receive(
+            |e: &Event| matches!(e, RegistryEvent::Unregister { pid, .. } if *pid == a.pid()),
+        )
+        .await;
+    listener
+        .assert_receive(|e: &Event| matches!(e, RegistryEvent::Register { value: 2, .. }))
+        .await;
+    let a = a.pid();
+    a.kill();
+    a.exited().await;
     eventually(|| reg.count() == 0).await;
-    assert!(
-        rx.try_recv().is_err(),
-        "nothing is sent when a registered actor dies"
-    );
+    // Nothing is sent when a registered actor dies.
+    listener.refute_receive(|_: &Event| true).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -318,15 +330,14 @@ async fn concurrent_registrations_of_one_unique_key_have_exactly_one_winner() {
             let reg = unique(parts).await;
             let mut members = Vec::new();
             for _ in 0..8 {
-                members.push(member().await);
+                members.push(Probe::start_untrapped().await);
             }
             let key = format!("race-{round}");
             let mut tasks = Vec::new();
             for m in &members {
-                let (m, r, key) = (m.clone(), reg.clone(), key.clone());
-                tasks.push(tokio::spawn(async move {
-                    (m.pid(), as_member(&m, move || r.register(key, 0)).await)
-                }));
+                let (pid, r, key) = (m.pid(), reg.clone(), key.clone());
+                let register = m.run(async move { r.register(key, 0) });
+                tasks.push(tokio::spawn(async move { (pid, register.await) }));
             }
             let mut winners = Vec::new();
             let mut losers = Vec::new();

@@ -1,7 +1,8 @@
 //! Local names (R-NAME-2 … R-NAME-4) and via-names through a Registry (R-NAME-5, R-NAME-6,
 //! R-REG-8), including a name that follows its actor across supervisor restarts.
 #![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
-mod support;
+
+use actor_testkit::Probe;
 
 use std::time::Duration;
 
@@ -11,7 +12,6 @@ use actor_core::{
 };
 use actor_registry::{LocalRegistry, LookupError, Registry};
 use actor_supervisor::{ChildSpec, Supervisor};
-use support::*;
 
 struct Counter(u32);
 struct Get;
@@ -63,7 +63,7 @@ async fn local_names_register_resolve_typed_and_release_on_death() {
         1
     );
     assert!(matches!(
-        names.whereis_ref::<Member>("counter"),
+        names.whereis_ref::<actor_testkit::ProbeActor>("counter"),
         Err(LookupError::WrongType(_))
     ));
     c.pid().kill();
@@ -106,7 +106,10 @@ async fn a_name_is_found_by_its_text_in_any_form() {
 #[tokio::test]
 async fn registering_a_running_actor_and_unregistering() {
     let names = LocalRegistry::new();
-    let (a, b) = (member().await, member().await);
+    let (a, b) = (
+        Probe::start_untrapped().await,
+        Probe::start_untrapped().await,
+    );
     names.register("svc", &a.pid()).unwrap();
     assert!(
         matches!(names.register("svc", &b.pid()), Err(RegisterError::Taken(p)) if p == a.pid())
@@ -126,7 +129,7 @@ async fn registering_a_running_actor_and_unregistering() {
 #[tokio::test]
 async fn an_actor_lists_only_the_local_names_it_still_holds() {
     let names = LocalRegistry::new();
-    let a = member().await;
+    let a = Probe::start_untrapped().await;
     names.register("kept", &a.pid()).unwrap();
     for i in 0..1_000 {
         let key = format!("n{i}");

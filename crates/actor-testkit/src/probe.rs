@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::future::IntoFuture;
+use std::future::{Future, IntoFuture};
 use std::time::Duration;
 
 use actor_core::{
@@ -207,19 +207,18 @@ impl Probe {
     /// assert_eq!(inside, Some(probe.pid()));
     /// # }
     /// ```
-    pub async fn run<F>(&self, work: F) -> F::Output
+    pub fn run<F>(&self, work: F) -> impl Future<Output = F::Output> + Send + 'static
     where
         F: IntoFuture + Send + 'static,
         F::IntoFuture: Send,
         F::Output: Send + 'static,
     {
-        let (tx, rx) = oneshot::channel();
-        let job = Box::pin(async move {
-            let out = work.await;
-            let _ = tx.send(out);
-        });
-        self.actor.cast(Control::Run(job));
-        self.answer(rx, "run").await
+        self.request("run", move |tx| {
+            Control::Run(Box::pin(async move {
+                let out = work.await;
+                let _ = tx.send(out);
+            }))
+        })
     }
 
     /// Starts an `A` linked to the probe, which becomes its parent (`start_link` called by
@@ -236,8 +235,11 @@ impl Probe {
     /// # Cancel safety
     ///
     /// As [`run`](Probe::run): the start completes in the probe.
-    pub async fn start_link<A: Actor>(&self, args: A::Args) -> Result<ActorRef<A>, StartError> {
-        self.run(A::start_link(args)).await
+    pub fn start_link<A: Actor>(
+        &self,
+        args: A::Args,
+    ) -> impl Future<Output = Result<ActorRef<A>, StartError>> + Send + 'static {
+        self.run(A::start_link(args))
     }
 
     /// Links the probe with `other` (`Process.link/1`).
@@ -249,10 +251,9 @@ impl Probe {
     /// # Cancel safety
     ///
     /// The link is made even if the future is dropped once polled.
-    pub async fn link(&self, other: &Pid) {
-        let (tx, rx) = oneshot::channel();
-        self.actor.cast(Control::Link(other.clone(), tx));
-        self.answer(rx, "link").await;
+    pub fn link(&self, other: &Pid) -> impl Future<Output = ()> + Send + 'static {
+        let other = other.clone();
+        self.request("link", move |tx| Control::Link(other, tx))
     }
 
     /// Removes a link between the probe and `other` (`Process.unlink/1`).
@@ -264,10 +265,9 @@ impl Probe {
     /// # Cancel safety
     ///
     /// The link is removed even if the future is dropped once polled.
-    pub async fn unlink(&self, other: &Pid) {
-        let (tx, rx) = oneshot::channel();
-        self.actor.cast(Control::Unlink(other.clone(), tx));
-        self.answer(rx, "unlink").await;
+    pub fn unlink(&self, other: &Pid) -> impl Future<Output = ()> + Send + 'static {
+        let other = other.clone();
+        self.request("unlink", move |tx| Control::Unlink(other, tx))
     }
 
     /// Monitors `other` from the probe (`Process.monitor/1`); its [`Down`] arrives in the
@@ -280,10 +280,9 @@ impl Probe {
     /// # Cancel safety
     ///
     /// Dropping the future once polled may leave the monitor set, with its reference lost.
-    pub async fn monitor(&self, other: &Pid) -> MonitorRef {
-        let (tx, rx) = oneshot::channel();
-        self.actor.cast(Control::Monitor(other.clone(), tx));
-        self.answer(rx, "monitor").await
+    pub fn monitor(&self, other: &Pid) -> impl Future<Output = MonitorRef> + Send + 'static {
+        let other = other.clone();
+        self.request("monitor", move |tx| Control::Monitor(other, tx))
     }
 
     /// Removes a monitor (`Process.demonitor/1`); returns whether it was still set. A DOWN
@@ -296,10 +295,8 @@ impl Probe {
     /// # Cancel safety
     ///
     /// The monitor is removed even if the future is dropped once polled.
-    pub async fn demonitor(&self, monitor: MonitorRef) -> bool {
-        let (tx, rx) = oneshot::channel();
-        self.actor.cast(Control::Demonitor(monitor, tx));
-        self.answer(rx, "demonitor").await
+    pub fn demonitor(&self, monitor: MonitorRef) -> impl Future<Output = bool> + Send + 'static {
+        self.request("demonitor", move |tx| Control::Demonitor(monitor, tx))
     }
 
     /// Turns exit trapping on or off (`Process.flag(:trap_exit, on)`).
@@ -311,10 +308,8 @@ impl Probe {
     /// # Cancel safety
     ///
     /// The flag is set even if the future is dropped once polled.
-    pub async fn trap_exit(&self, on: bool) {
-        let (tx, rx) = oneshot::channel();
-        self.actor.cast(Control::TrapExit(on, tx));
-        self.answer(rx, "trap_exit").await;
+    pub fn trap_exit(&self, on: bool) -> impl Future<Output = ()> + Send + 'static {
+        self.request("trap_exit", move |tx| Control::TrapExit(on, tx))
     }
 
     /// Registers the probe under `name` (`Process.register/2`, or a via-name); released
@@ -328,20 +323,29 @@ impl Probe {
     }
 
     /// Returns once every message sent to the probe before this call is in its inbox.
-    async fn sync(&self) {
-        let (tx, rx) = oneshot::channel();
-        self.actor.cast(Control::Sync(tx));
-        self.answer(rx, "receive").await;
+    fn sync(&self) -> impl Future<Output = ()> + Send + 'static {
+        self.request("receive", Control::Sync)
     }
 
-    async fn answer<T>(&self, rx: oneshot::Receiver<T>, what: &str) -> T {
-        match rx.await {
-            Ok(out) => out,
-            // The request was dropped unanswered: the probe's actor is gone (or the job
-            // panicked, which made it exit).
-            Err(_) => {
-                let reason = self.actor.pid().exited().await;
-                panic!("probe {what}: the probe's actor exited with {reason}")
+    /// Sends the probe's actor a request when first polled and waits for its answer. The
+    /// future owns what it needs, so it does not borrow the probe.
+    fn request<T: Send + 'static>(
+        &self,
+        what: &'static str,
+        make: impl FnOnce(oneshot::Sender<T>) -> Control + Send + 'static,
+    ) -> impl Future<Output = T> + Send + 'static {
+        let actor = self.actor.clone();
+        async move {
+            let (tx, rx) = oneshot::channel();
+            actor.cast(make(tx));
+            match rx.await {
+                Ok(out) => out,
+                // The request was dropped unanswered: the probe's actor is gone (or the
+                // job panicked, which made it exit).
+                Err(_) => {
+                    let reason = actor.pid().exited().await;
+                    panic!("probe {what}: the probe's actor exited with {reason}")
+                }
             }
         }
     }
