@@ -8,7 +8,7 @@ use std::any::Any;
 use std::collections::{HashMap, HashSet};
 use std::pin::pin;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::task::AbortHandle;
 
@@ -59,6 +59,12 @@ pub(crate) struct Core {
     /// Set when an exit signal or kill has decided the actor's fate; the loop checks it
     /// between messages, the abort handle interrupts it at its next await point.
     doomed: AtomicBool,
+    /// When it was spawned, in whole seconds since the process's clock base
+    /// ([`crate::clock::secs_since_base`]); sits in the padding after the flags.
+    started_secs: u32,
+    /// Messages and callbacks the loop has handled. Written only by the actor's own task
+    /// (a load and a store, no read-modify-write); read by observers.
+    handled: AtomicU64,
     state: Mutex<State>,
     exited: Notify,
 }
@@ -105,6 +111,8 @@ impl Core {
             status: AtomicU8::new(STARTING),
             trap_exit: AtomicBool::new(false),
             doomed: AtomicBool::new(false),
+            started_secs: crate::clock::secs_since_base(),
+            handled: AtomicU64::new(0),
             state: Mutex::new(State::default()),
             exited: Notify::new(),
         }
@@ -113,6 +121,13 @@ impl Core {
     /// Locks the record. No user code runs under it.
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock()
+    }
+
+    /// Counts one handled message or callback. Called only by the actor's own task, so a
+    /// plain load and store cannot lose a count.
+    pub(crate) fn count_handled(&self) {
+        let n = self.handled.load(Ordering::Relaxed);
+        self.handled.store(n.wrapping_add(1), Ordering::Relaxed);
     }
 
     pub(crate) fn status(&self) -> Status {
@@ -336,10 +351,15 @@ impl Core {
             monitored_by: st
                 .relations
                 .iter()
-                .filter(|r| matches!(r, Relation::MonitoredBy(..)))
-                .count(),
+                .filter_map(|r| match r {
+                    Relation::MonitoredBy(_, watcher) => Some(watcher.id()),
+                    _ => None,
+                })
+                .collect(),
             trap_exit: self.traps_exit(),
             names: Vec::new(),
+            messages_handled: self.handled.load(Ordering::Relaxed),
+            started_at: crate::clock::system_time_of(self.started_secs),
         };
         let names = st.names();
         drop(st);

@@ -105,6 +105,25 @@ fn timespec_duration(rc: libc::c_int, ts: &libc::timespec) -> Option<std::time::
     (rc == 0).then(|| std::time::Duration::new(secs, nanos))
 }
 
+/// The pair of readings spawn times are counted from: the cheap clock and the wall clock,
+/// read together once per process.
+fn wall_base() -> &'static (Instant, std::time::SystemTime) {
+    static BASE: std::sync::OnceLock<(Instant, std::time::SystemTime)> = std::sync::OnceLock::new();
+    BASE.get_or_init(|| (now_not_before(), std::time::SystemTime::now()))
+}
+
+/// Whole seconds since the process's clock base (saturating after 136 years): an actor's
+/// spawn time, read from the cheap clock.
+pub(crate) fn secs_since_base() -> u32 {
+    let since = now_not_before().saturating_duration_since(wall_base().0);
+    u32::try_from(since.as_secs()).unwrap_or(u32::MAX)
+}
+
+/// The wall-clock time `secs` after the process's clock base.
+pub(crate) fn system_time_of(secs: u32) -> std::time::SystemTime {
+    wall_base().1 + std::time::Duration::from_secs(u64::from(secs))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -207,7 +207,7 @@ impl<A: Actor> Context<A> {
     /// # async fn main() {
     /// let target = Idle::start(()).await.unwrap();
     /// let watch = Watch::start(target.pid()).await.unwrap();
-    /// assert_eq!(target.info().monitored_by, 1);
+    /// assert_eq!(target.info().monitored_by, vec![watch.id()]);
     /// # drop(watch);
     /// # }
     /// ```

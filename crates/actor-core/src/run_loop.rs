@@ -206,9 +206,11 @@ pub(crate) fn run<A: Actor>(
                     Next::Envelope(env) => held.insert(env).deliver(&mut actor, &mut ctx),
                 });
                 let core = &rx.cell.core;
-                poll_fn(|cx| poll_caught(core, handler.as_mut(), cx))
+                let outcome = poll_fn(|cx| poll_caught(core, handler.as_mut(), cx))
                     .await
-                    .unwrap_or_else(Flow::Stop)
+                    .unwrap_or_else(Flow::Stop);
+                core.count_handled();
+                outcome
             };
             // Only a call leaves something in the context's reply slot (its sender, or the
             // marker `reply_to` left): answer it, and let its envelope go unless it holds a

@@ -73,12 +73,17 @@ pub struct ActorInfo {
     pub mailbox_len: usize,
     /// The actors it is linked with.
     pub links: Vec<ActorId>,
-    /// How many monitors watch it.
-    pub monitored_by: usize,
+    /// The actors monitoring it, one entry per monitor (monitors stack).
+    pub monitored_by: Vec<ActorId>,
     /// Whether it traps exits.
     pub trap_exit: bool,
     /// Its registered names, as their keys print.
     pub names: Vec<String>,
+    /// Messages and callbacks handled so far (`init` excluded; a continuation and an idle
+    /// timeout count as one each): `Process.info(pid, :reductions)`'s rough cousin.
+    pub messages_handled: u64,
+    /// When it was spawned, to the second.
+    pub started_at: std::time::SystemTime,
 }
 
 /// Keyed by ids this crate hands out in sequence (nobody else picks them), so hashed with

@@ -119,3 +119,22 @@ async fn spans_follow_the_level_set_and_panics_become_events() {
     );
     let _ = std::panic::take_hook();
 }
+
+#[tokio::test]
+async fn info_counts_the_messages_handled_and_tells_when_the_actor_started() {
+    let before = std::time::SystemTime::now();
+    let w = Worker::start(()).await.unwrap();
+    assert_eq!(w.info().messages_handled, 0, "init is not a message");
+    for _ in 0..5 {
+        w.call(Ping).await.unwrap();
+    }
+    assert_eq!(w.info().messages_handled, 5);
+    // To the second: no earlier than the second before, no later than now.
+    let started = w.info().started_at;
+    let after = std::time::SystemTime::now();
+    assert!(
+        started + std::time::Duration::from_secs(2) >= before,
+        "{started:?} vs {before:?}"
+    );
+    assert!(started <= after, "{started:?} is after {after:?}");
+}
