@@ -266,6 +266,23 @@ macro_rules! handle_methods {
             $crate::server::request(&self.inner, self.timeout, $crate::server::CountChildren).await
         }
 
+        /// The supervisor's configuration and children with their restart counts and last
+        /// exit reasons (see [`inspect`](crate::inspect); [`inspect_tree`](crate::inspect_tree)
+        /// walks the tree below).
+        ///
+        /// # Errors
+        ///
+        /// The supervisor is gone, or did not answer within the handle's timeout.
+        ///
+        /// # Cancel safety
+        ///
+        /// Cancel safe: the request changes nothing; dropping the future drops the answer.
+        pub async fn inspect(
+            &self,
+        ) -> ::std::result::Result<$crate::SupervisorReport, $crate::ChildError> {
+            $crate::server::request(&self.inner, self.timeout, $crate::server::Inspect).await
+        }
+
         /// Stops the supervisor: its children stop (a static supervisor's one at a time,
         /// newest first; the dynamic flavours' all at once), then it exits with `reason`.
         ///

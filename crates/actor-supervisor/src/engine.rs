@@ -9,6 +9,7 @@
 //! failed start ([`child_error`]), restarts (`restart`, through the pure planner of
 //! `strategy.rs`) and shuts down (`shutdown`).
 
+mod report;
 mod table;
 
 use actor_core::{Context, Exit, ExitReason, Flow, Pid, StartError};
@@ -16,6 +17,7 @@ use tokio::time::Instant;
 
 use crate::application::RestartLimit;
 use crate::error::{ChildError, FlagsError, SpecError, SupervisorStartError};
+use crate::events::{SupervisorEventKind, publish};
 use crate::flags::{AutoShutdown, Strategy, SupervisorFlags};
 use crate::info::{ChildCounts, ChildInfo, ChildPid};
 use crate::intensity::RestartIntensity;
@@ -377,7 +379,14 @@ impl Engine {
         let restart = entry.spec.get_restart();
         let significant = entry.spec.is_significant();
         let id = entry.spec.id().clone();
-        match after_exit(restart, &exit.reason) {
+        self.table.note_exit(key, exit.reason.clone());
+        let after = after_exit(restart, &exit.reason);
+        publish(ctx.pid(), Some(&id), || SupervisorEventKind::ChildExited {
+            pid: from.clone(),
+            reason: exit.reason.clone(),
+            restarting: after == AfterExit::Restart,
+        });
+        match after {
             AfterExit::Restart => {
                 tracing::warn!(supervisor = %ctx.pid(), child = %id, pid = %from, reason = %exit.reason, "child terminated");
                 // Restarting from here on: found by its last pid until it runs again.
@@ -432,6 +441,9 @@ impl Engine {
                 period = ?self.config.flags.period,
                 "restart intensity exceeded; shutting down"
             );
+            publish(ctx.pid(), id.as_ref(), || SupervisorEventKind::GaveUp {
+                reason: why.to_string(),
+            });
             if let Some(hook) = &self.config.on_give_up {
                 hook(RestartLimit {
                     supervisor: ctx.pid().clone(),
@@ -485,7 +497,17 @@ impl Engine {
         };
         let restart = entry.spec.get_restart();
         match entry.spec.start(&self.config.extra).await {
-            Ok(Some(pid)) => self.table.set_state(key, ChildPid::Running(pid)),
+            Ok(Some(pid)) => {
+                let restarts = self.table.count_restart(key);
+                let id = self.table.get(key).map(|e| e.spec.id().clone());
+                publish(ctx.pid(), id.as_ref(), || {
+                    SupervisorEventKind::ChildRestarted {
+                        pid: pid.clone(),
+                        restarts,
+                    }
+                });
+                self.table.set_state(key, ChildPid::Running(pid));
+            }
             // R-DYN-5: a restart returning ignore removes a dynamic child; a static one
             // stays stopped.
             Ok(None) if self.config.keeps_stopped(restart) => {
@@ -497,6 +519,11 @@ impl Engine {
             Err(e) => {
                 let id = self.table.get(key).map(|e| e.spec.id().clone());
                 tracing::warn!(supervisor = %ctx.pid(), child = ?id, error = %e, "restart failed; will retry");
+                publish(ctx.pid(), id.as_ref(), || {
+                    SupervisorEventKind::RestartFailed {
+                        error: e.to_string(),
+                    }
+                });
                 self.table.set_state(key, ChildPid::Restarting);
                 ctx.myself().cast(Retry(key, e));
                 return false;
@@ -516,7 +543,8 @@ impl Engine {
         self.table.set_state(key, ChildPid::Undefined);
         if let Some(pid) = running {
             ctx.unlink(&pid);
-            stop_child(&pid, shutdown, restart).await;
+            let reason = stop_child(&pid, shutdown, restart).await;
+            self.table.note_exit(key, reason);
         }
     }
 
@@ -563,42 +591,4 @@ impl Engine {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_restart_rule_is_otps() {
-        let crash = ExitReason::msg("crash");
-        assert_eq!(
-            after_exit(Restart::Permanent, &ExitReason::Normal),
-            AfterExit::Restart
-        );
-        assert_eq!(after_exit(Restart::Permanent, &crash), AfterExit::Restart);
-        assert_eq!(
-            after_exit(Restart::Transient, &ExitReason::Normal),
-            AfterExit::Stopped
-        );
-        assert_eq!(
-            after_exit(Restart::Transient, &ExitReason::Shutdown),
-            AfterExit::Stopped
-        );
-        assert_eq!(after_exit(Restart::Transient, &crash), AfterExit::Restart);
-        assert_eq!(after_exit(Restart::Temporary, &crash), AfterExit::Stopped);
-    }
-
-    #[test]
-    fn flags_are_checked_against_the_flavour() {
-        let mut config = Config::new(Flavour::Dynamic);
-        assert_eq!(config.validate(), Ok(()));
-        config.flags.strategy = Strategy::OneForAll;
-        assert_eq!(
-            config.validate(),
-            Err(FlagsError::UnsupportedStrategy(Strategy::OneForAll))
-        );
-        config.flags.strategy = Strategy::OneForOne;
-        config.flags.auto_shutdown = AutoShutdown::AnySignificant;
-        assert_eq!(config.validate(), Err(FlagsError::InvalidAutoShutdown));
-        config.flavour = Flavour::Simple;
-        assert_eq!(config.validate(), Ok(()));
-    }
-}
+mod tests;

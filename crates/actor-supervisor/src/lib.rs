@@ -58,8 +58,10 @@ pub mod duration;
 mod dynamic;
 mod engine;
 mod error;
+mod events;
 mod flags;
 mod info;
+mod inspect;
 mod intensity;
 mod server;
 mod shutdown;
@@ -73,8 +75,12 @@ pub use application::{Application, Ended, Outcome, RestartLimit};
 pub use child::Child;
 pub use dynamic::{DynamicBuilder, DynamicSupervisor, DynamicSupervisorRef};
 pub use error::{ChildError, FlagsError, SpecError, SupervisorStartError};
+pub use events::{EVENT_BUFFER, SupervisorEvent, SupervisorEventKind, subscribe};
 pub use flags::{AutoShutdown, Strategy, SupervisorFlags};
 pub use info::{ChildCounts, ChildInfo, ChildPid};
+pub use inspect::{
+    ChildReport, SupervisorKind, SupervisorReport, SupervisorTree, inspect, inspect_tree,
+};
 pub use server::{Supervisor, SupervisorArgs};
 pub use simple::{SimpleBuilder, SimpleOneForOne};
 pub use spec::{

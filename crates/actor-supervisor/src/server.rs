@@ -140,6 +140,8 @@ pub(crate) struct GetChildSpec(pub(crate) ChildKey);
 pub(crate) struct Retry(pub(crate) Key, pub(crate) actor_core::StartError);
 /// Which flavour the supervisor is (to make a handle from a pid).
 pub(crate) struct GetFlavour;
+/// The supervisor's report of itself (`crate::inspect`).
+pub(crate) struct Inspect;
 
 /// Each request as one engine call; `$m` binds the message, `$ctx` the context.
 macro_rules! requests {
@@ -164,6 +166,7 @@ requests! {
     CountChildren -> ChildCounts = |e, CountChildren, _| e.count_children();
     GetChildSpec -> Result<ChildSpec, ChildError> = |e, GetChildSpec(key), _| e.child_spec(&key);
     GetFlavour -> Flavour = |e, GetFlavour, _| e.flavour();
+    Inspect -> crate::inspect::SupervisorReport = |e, Inspect, ctx| e.report(ctx.pid());
 }
 
 impl Cast<Retry> for Supervisor {

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::ops::RangeBounds;
 
-use actor_core::{ActorId, Pid};
+use actor_core::{ActorId, ExitReason, Pid};
 
 use crate::info::ChildPid;
 use crate::spec::{ChildId, ChildSpec};
@@ -22,6 +22,10 @@ pub(crate) struct Entry {
     /// The pid it is found by in `by_pid`: its current one, or the last one while it is
     /// restarting (OTP's `{restarting, OldPid}`); `None` when it is not running.
     known_as: Option<ActorId>,
+    /// Times it was started again after an exit.
+    pub(crate) restarts: u32,
+    /// The reason of its last exit.
+    pub(crate) last_exit: Option<ExitReason>,
 }
 
 impl Entry {
@@ -63,6 +67,8 @@ impl ChildTable {
                 spec,
                 state,
                 known_as,
+                restarts: 0,
+                last_exit: None,
             },
         );
         key
@@ -97,6 +103,21 @@ impl ChildTable {
             entry.known_as = known_as;
         }
         entry.state = state;
+    }
+
+    /// Records a child's exit reason.
+    pub(crate) fn note_exit(&mut self, key: Key, reason: ExitReason) {
+        if let Some(entry) = self.entries.get_mut(&key) {
+            entry.last_exit = Some(reason);
+        }
+    }
+
+    /// Counts a restart of the child; returns its restarts so far.
+    pub(crate) fn count_restart(&mut self, key: Key) -> u32 {
+        self.entries.get_mut(&key).map_or(0, |entry| {
+            entry.restarts = entry.restarts.saturating_add(1);
+            entry.restarts
+        })
     }
 
     pub(crate) fn remove(&mut self, key: Key) -> Option<Entry> {
