@@ -149,6 +149,29 @@ impl<A: Actor> ActorRef<A> {
         A: Call<M>,
         M: Send + 'static,
     {
+        #[cfg(feature = "metrics")]
+        {
+            let started = std::time::Instant::now();
+            let result = self.call_inner(msg, timeout).await;
+            let error = match &result {
+                Ok(_) => None,
+                Err(CallError::Timeout { .. }) => Some("timeout"),
+                Err(CallError::Exit(_)) => Some("exit"),
+                Err(_) => Some("noproc"),
+            };
+            crate::metrics::call_done(std::any::type_name::<A>(), started, error);
+            result
+        }
+        #[cfg(not(feature = "metrics"))]
+        self.call_inner(msg, timeout).await
+    }
+
+    /// The call itself, with no metrics.
+    async fn call_inner<M>(&self, msg: M, timeout: Duration) -> Result<A::Reply, CallError<M>>
+    where
+        A: Call<M>,
+        M: Send + 'static,
+    {
         if current_id() == Some(self.id()) {
             return Err(CallError::CallingSelf(msg));
         }

@@ -65,6 +65,9 @@ pub(crate) struct Core {
     /// Messages and callbacks the loop has handled. Written only by the actor's own task
     /// (a load and a store, no read-modify-write); read by observers.
     handled: AtomicU64,
+    /// The part of `handled` already added to the `metrics` counter.
+    #[cfg(feature = "metrics")]
+    reported: AtomicU64,
     state: Mutex<State>,
     exited: Notify,
 }
@@ -113,6 +116,8 @@ impl Core {
             doomed: AtomicBool::new(false),
             started_secs: crate::clock::secs_since_base(),
             handled: AtomicU64::new(0),
+            #[cfg(feature = "metrics")]
+            reported: AtomicU64::new(0),
             state: Mutex::new(State::default()),
             exited: Notify::new(),
         }
@@ -128,6 +133,20 @@ impl Core {
     pub(crate) fn count_handled(&self) {
         let n = self.handled.load(Ordering::Relaxed);
         self.handled.store(n.wrapping_add(1), Ordering::Relaxed);
+    }
+
+    /// The handled count and the part of it already reported.
+    #[cfg(feature = "metrics")]
+    pub(crate) fn handled_and_reported(&self) -> (u64, u64) {
+        (
+            self.handled.load(Ordering::Relaxed),
+            self.reported.load(Ordering::Relaxed),
+        )
+    }
+
+    #[cfg(feature = "metrics")]
+    pub(crate) fn mark_reported(&self, handled: u64) {
+        self.reported.store(handled, Ordering::Relaxed);
     }
 
     pub(crate) fn status(&self) -> Status {

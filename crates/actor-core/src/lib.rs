@@ -68,6 +68,9 @@ mod exit;
 mod handler;
 mod harness;
 mod mailbox;
+#[cfg(feature = "metrics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+pub mod metrics;
 mod name;
 mod observe;
 mod pid;

@@ -210,6 +210,10 @@ pub(crate) fn run<A: Actor>(
                     .await
                     .unwrap_or_else(Flow::Stop);
                 core.count_handled();
+                #[cfg(feature = "metrics")]
+                if rx.batch_is_empty() {
+                    crate::metrics::report_handled(core, std::any::type_name::<A>());
+                }
                 outcome
             };
             // Only a call leaves something in the context's reply slot (its sender, or the
@@ -243,6 +247,8 @@ pub(crate) fn run<A: Actor>(
 
         // R-GS-7/9/16/17: terminate, then a held reply, then exit.
         let core = &rx.cell.core;
+        #[cfg(feature = "metrics")]
+        crate::metrics::report_handled(core, std::any::type_name::<A>());
         core.set_terminating();
         let term_ctx = &mut ctx;
         let reason = match catch(core, || Box::pin(actor.terminate(&reason, term_ctx))).await {
