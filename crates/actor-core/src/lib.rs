@@ -102,5 +102,5 @@ pub use pid::{ActorId, Pid};
 pub use signal::{Down, Exit, MonitorRef, link, self_pid, unlink};
 pub use spawn::Start;
 pub use stream::{StreamMessage, StreamRef};
-pub use system::{ActorInfo, Status, live_actors, live_count};
+pub use system::{ActorInfo, Status, find_actor, live_actors, live_count};
 pub use timer::TimerRef;

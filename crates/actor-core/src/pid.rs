@@ -50,6 +50,21 @@ impl ActorId {
     pub fn as_u64(self) -> u64 {
         self.0
     }
+
+    /// The id with this number, as [`as_u64`](Self::as_u64) gave it (to find an actor from
+    /// an id read back from a log or a URL, with [`find_actor`](crate::find_actor)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor_core::ActorId;
+    /// let id = ActorId::from_u64(42);
+    /// assert_eq!(id.as_u64(), 42);
+    /// assert_eq!(id.to_string(), "<0.42.0>");
+    /// ```
+    pub fn from_u64(n: u64) -> Self {
+        Self(n)
+    }
 }
 
 impl fmt::Display for ActorId {
@@ -109,6 +124,12 @@ impl Pid {
     /// The Rust type name of the actor.
     pub fn type_name(&self) -> &'static str {
         self.inner.type_name()
+    }
+
+    /// Messages queued and not yet taken: [`ActorInfo::mailbox_len`](crate::ActorInfo)
+    /// without the rest of the snapshot.
+    pub fn mailbox_len(&self) -> usize {
+        self.inner.mailbox_len()
     }
 
     /// For [`NameRegistry`] implementations: the registry removed this actor's name `key`

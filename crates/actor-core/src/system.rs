@@ -124,6 +124,28 @@ pub fn live_actors() -> Vec<Pid> {
     all
 }
 
+/// The actor with this id, if it has not fully terminated.
+///
+/// # Examples
+///
+/// ```
+/// # use actor_core::{Actor, Context, InitError};
+/// # struct Idle;
+/// # impl Actor for Idle {
+/// #     type Args = ();
+/// #     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, InitError> { Ok(Idle) }
+/// # }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let a = Idle::start(()).await.unwrap();
+/// let id = actor_core::ActorId::from_u64(a.id().as_u64());
+/// assert_eq!(actor_core::find_actor(id), Some(a.pid()));
+/// # }
+/// ```
+pub fn find_actor(id: ActorId) -> Option<Pid> {
+    LIVE.get(&id).map(|e| e.value().clone())
+}
+
 /// How many actors of this program have not fully terminated.
 ///
 /// # Examples
