@@ -72,7 +72,17 @@ example NAME:
 [group('run')]
 examples:
     # `rooms` is a service that runs until SIGTERM: tests/rooms_http.rs runs the real binary.
-    for f in examples/*.rs; do n="$(basename "$f" .rs)"; [ "$n" = rooms ] && continue; cargo run -q --example "$n" || exit 1; done
+    # `observer` serves until stopped too: here it runs for 3 s on a free port.
+    for f in examples/*.rs; do n="$(basename "$f" .rs)"; [ "$n" = rooms ] && continue; \
+      if [ "$n" = observer ]; then cargo run -q --example observer -- --port 0 --for 3s || exit 1; continue; fi; \
+      cargo run -q --example "$n" || exit 1; done
+
+# The observer in headless Chromium (apt-get install chromium): the tree drawn, a crash
+# shown within a second, actions refused; saves target/observer.png.
+[group('test')]
+observer-browser:
+    cargo build -q --example observer
+    cargo test -q --test observer_browser -- --ignored --nocapture
 
 # The same steps as CI.
 [group('check')]
