@@ -72,7 +72,10 @@ impl Actor for Worker {
 
 impl Cast<Crash> for Worker {
     async fn handle_cast(&mut self, Crash(n): Crash, _: &mut Context<Self>) -> Flow {
-        Flow::Stop(ExitReason::msg(format!("{} lost its connection ({n})", self.0)))
+        Flow::Stop(ExitReason::msg(format!(
+            "{} lost its connection ({n})",
+            self.0
+        )))
     }
 }
 
@@ -203,7 +206,9 @@ async fn traffic(names: Registry<&'static str, ()>) {
         let key = format!("k{}", i % 50);
         let _ = store.cast::<Store, _>(Put(key.clone(), i as i64));
         if i % 10 == 0 {
-            let _ = store.call_timeout::<Store, _>(Get(key), Duration::from_secs(1)).await;
+            let _ = store
+                .call_timeout::<Store, _>(Get(key), Duration::from_secs(1))
+                .await;
         }
     }
 }
@@ -215,12 +220,15 @@ async fn main() -> ExitCode {
         Ok(args) => args,
         Err(e) => {
             eprintln!("{e}");
-            eprintln!("usage: observer [--port N] [--crash-every 3s] [--for 10s] [--allow-actions]");
+            eprintln!(
+                "usage: observer [--port N] [--crash-every 3s] [--for 10s] [--allow-actions]"
+            );
             return ExitCode::from(2);
         }
     };
     // Prometheus text at /metrics: any `metrics` recorder works the same way.
-    let prometheus = match metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder() {
+    let prometheus = match metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder()
+    {
         Ok(handle) => handle,
         Err(e) => {
             eprintln!("cannot install the metrics recorder: {e}");
@@ -231,14 +239,18 @@ async fn main() -> ExitCode {
     // The top supervisor is named, so the observer (and the crasher) find it by name.
     let top = LocalRegistry::new().name("app");
     let app = Application::new(tree(&names, top.clone())).shutdown_timeout(Duration::from_secs(10));
-    let listener =
-        match tokio::net::TcpListener::bind(std::net::SocketAddr::from(([127, 0, 0, 1], args.port))).await {
-            Ok(l) => l,
-            Err(e) => {
-                eprintln!("cannot listen on port {}: {e}", args.port);
-                return ExitCode::from(2);
-            }
-        };
+    let listener = match tokio::net::TcpListener::bind(std::net::SocketAddr::from((
+        [127, 0, 0, 1],
+        args.port,
+    )))
+    .await
+    {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("cannot listen on port {}: {e}", args.port);
+            return ExitCode::from(2);
+        }
+    };
     let addr = match listener.local_addr() {
         Ok(addr) => addr,
         Err(e) => {
@@ -246,7 +258,8 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let (crash_every, run_for, allow_actions) = (args.crash_every, args.run_for, args.allow_actions);
+    let (crash_every, run_for, allow_actions) =
+        (args.crash_every, args.run_for, args.allow_actions);
     let outcome = app
         .run_until(async move {
             let Some(app) = SupervisorRef::whereis(&top).await else {

@@ -21,7 +21,9 @@ use tokio_tungstenite::tungstenite::Message;
 
 /// A Chrome DevTools Protocol session on one page target.
 struct Cdp {
-    ws: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    ws: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
     session: Option<String>,
     next_id: u64,
     /// Events received while waiting for a response, by method.
@@ -61,7 +63,10 @@ impl Cdp {
                 return v["result"].clone();
             }
             if let Some(m) = v["method"].as_str() {
-                self.events.entry(m.to_owned()).or_default().push(v["params"].clone());
+                self.events
+                    .entry(m.to_owned())
+                    .or_default()
+                    .push(v["params"].clone());
             }
         }
     }
@@ -107,7 +112,10 @@ async fn next_line(lines: &mut Lines<BufReader<ChildStdout>>) -> String {
 }
 
 fn now_ms() -> u128 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis()
 }
 
 fn chromium() -> String {
@@ -212,7 +220,12 @@ async fn the_page_draws_the_tree_shows_a_restart_within_a_second_and_refuses_act
             })"##,
         )
         .await;
-    let paths: Vec<&str> = drawn.as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+    let paths: Vec<&str> = drawn
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
     for expected in [
         ":app",
         ":app/names",
@@ -224,7 +237,10 @@ async fn the_page_draws_the_tree_shows_a_restart_within_a_second_and_refuses_act
     ] {
         assert!(paths.contains(&expected), "{expected} not drawn: {paths:?}");
     }
-    assert!(paths.iter().any(|p| p.starts_with(":app/rooms/room-")), "{paths:?}");
+    assert!(
+        paths.iter().any(|p| p.starts_with(":app/rooms/room-")),
+        "{paths:?}"
+    );
 
     // 2. A crash shows as an incremented restart count within a second. The example prints
     //    `crash N at MS` (wall clock) as it sends crash N; the page is watched until `left`

@@ -130,6 +130,7 @@ impl Core {
 
     /// Counts one handled message or callback. Called only by the actor's own task, so a
     /// plain load and store cannot lose a count.
+    #[inline]
     pub(crate) fn count_handled(&self) {
         let n = self.handled.load(Ordering::Relaxed);
         self.handled.store(n.wrapping_add(1), Ordering::Relaxed);
@@ -183,6 +184,7 @@ impl Core {
         self.span.as_deref()
     }
 
+    #[inline]
     pub(crate) fn is_doomed(&self) -> bool {
         self.doomed.load(Ordering::Relaxed)
     }
