@@ -13,20 +13,7 @@ use crate::pid::{ActorId, Pid};
 use crate::signal::{self, MonitorRef};
 use crate::timer::{self, TimerRef};
 
-tokio::task_local! {
-    /// The actor whose task is running: OTP's `self()`.
-    pub(crate) static CURRENT: Pid;
-}
-
-/// The pid of the actor running the current task, if any.
-pub(crate) fn current_pid() -> Option<Pid> {
-    CURRENT.try_with(Pid::clone).ok()
-}
-
-/// The id of the actor running the current task, if any; cheaper than [`current_pid`].
-pub(crate) fn current_id() -> Option<ActorId> {
-    CURRENT.try_with(Pid::id).ok()
-}
+pub(crate) use crate::current::{current_id, current_pid};
 
 /// The actor's own handle to its process, given to every callback.
 ///

@@ -62,6 +62,7 @@ mod call_timer;
 mod cell;
 mod clock;
 mod context;
+mod current;
 mod envelope;
 mod error;
 mod exit;

@@ -11,7 +11,8 @@ use tokio::sync::oneshot;
 use crate::actor::Actor;
 use crate::actor_ref::ActorRef;
 use crate::cell::{ActorCell, ExitGuard};
-use crate::context::{CURRENT, current_pid};
+use crate::context::current_pid;
+use crate::current::AsCurrent;
 use crate::error::StartError;
 use crate::mailbox::Mailbox;
 use crate::name::Name;
@@ -161,7 +162,7 @@ impl<A: Actor> Start<A> {
             let starting =
                 run_loop::start(cell.clone(), self.args, parent.clone(), self.names, ack_tx);
             let task = run_loop::run(starting, rx, guard);
-            let join = handle.spawn(CURRENT.scope(pid.clone(), task));
+            let join = handle.spawn(AsCurrent::new(pid.id(), task));
             cell.core.set_abort(join.abort_handle());
             drop(join);
             // From here until a result is returned, dropping this future (a `select!` or
