@@ -5,7 +5,7 @@
 //!
 //! | name | kind | labels | what |
 //! |---|---|---|---|
-//! | [`CALL_DURATION`] | histogram (seconds) | `actor_type` | calls answered, from send to reply, measured by the caller |
+//! | [`CALL_DURATION`] | histogram (seconds) | `actor_type` | each answered call's time from send to reply, as its caller sees it |
 //! | [`CALL_ERRORS`] | counter | `actor_type`, `error` (`timeout`, `exit`, `noproc`) | calls that got no reply |
 //! | [`MESSAGES_HANDLED`] | counter | `actor_type` | messages and callbacks handled, added each time an actor's mailbox runs empty and at its exit |
 //!

@@ -99,11 +99,16 @@ async fn actors(Query(q): Query<ListQuery>) -> Response {
 async fn actor(Path(id): Path<u64>) -> Response {
     match find_actor(ActorId::from_u64(id)) {
         Some(pid) => Json(ActorJson::of(&pid.info())).into_response(),
-        None => error(
-            StatusCode::NOT_FOUND,
-            format!("no live actor {}", ActorId::from_u64(id)),
-        ),
+        None => not_found(id),
     }
+}
+
+/// The answer for an actor number that names no live actor.
+fn not_found(id: u64) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        format!("no live actor {}", ActorId::from_u64(id)),
+    )
 }
 
 fn refused() -> Response {
@@ -118,10 +123,7 @@ async fn kill(State(shared): State<Arc<Shared>>, Path(id): Path<u64>) -> Respons
         return refused();
     }
     let Some(pid) = find_actor(ActorId::from_u64(id)) else {
-        return error(
-            StatusCode::NOT_FOUND,
-            format!("no live actor {}", ActorId::from_u64(id)),
-        );
+        return not_found(id);
     };
     pid.kill();
     let reason: ExitReason = pid.exited().await;
@@ -136,10 +138,7 @@ async fn restart_child(
         return refused();
     }
     let Some(pid) = find_actor(ActorId::from_u64(id)) else {
-        return error(
-            StatusCode::NOT_FOUND,
-            format!("no live actor {}", ActorId::from_u64(id)),
-        );
+        return not_found(id);
     };
     match inspect(&pid, shared.timeout).await {
         Ok(report) if report.kind == SupervisorKind::Static => {}
