@@ -254,6 +254,23 @@ impl Core {
         true
     }
 
+    /// Records that this actor holds the monitor `mref` on `target` (for `info`); nothing is
+    /// recorded once cleanup has started.
+    pub(crate) fn record_monitoring(&self, mref: MonitorRef, target: &Pid) {
+        let mut st = self.lock();
+        if !st.cleaned {
+            st.relations
+                .push(Relation::Monitoring(mref, target.clone()));
+        }
+    }
+
+    /// Forgets the record of a monitor this actor held.
+    pub(crate) fn forget_monitoring(&self, mref: MonitorRef) {
+        // The record (and the target's pid in it) is dropped outside the lock.
+        let removed = self.lock().relations.remove_monitoring(mref);
+        drop(removed);
+    }
+
     pub(crate) fn remove_monitor(&self, mref: MonitorRef) -> bool {
         let removed = self.lock().relations.remove_monitor(mref);
         removed.is_some()
@@ -374,6 +391,14 @@ impl Core {
                 .iter()
                 .filter_map(|r| match r {
                     Relation::MonitoredBy(_, watcher) => Some(watcher.id()),
+                    _ => None,
+                })
+                .collect(),
+            monitors: st
+                .relations
+                .iter()
+                .filter_map(|r| match r {
+                    Relation::Monitoring(_, target) => Some(target.id()),
                     _ => None,
                 })
                 .collect(),

@@ -200,6 +200,7 @@ impl<A: Actor> Context<A> {
     /// ```
     pub fn monitor(&mut self, other: &Pid) -> MonitorRef {
         let monitor = signal::monitor(&self.pid, other);
+        self.pid.inner.core().record_monitoring(monitor, other);
         self.monitors
             .get_or_insert_default()
             .insert(monitor, other.clone());
@@ -214,6 +215,7 @@ impl<A: Actor> Context<A> {
         match self.monitors.as_mut().and_then(|m| m.remove(&monitor)) {
             Some(target) => {
                 target.inner.core().remove_monitor(monitor);
+                self.pid.inner.core().forget_monitoring(monitor);
                 true
             }
             None => false,
@@ -286,6 +288,7 @@ impl<A: Actor> Drop for Context<A> {
     fn drop(&mut self) {
         for (monitor, target) in self.monitors.take().into_iter().flat_map(|m| *m) {
             target.inner.core().remove_monitor(monitor);
+            self.pid.inner.core().forget_monitoring(monitor);
         }
     }
 }

@@ -1,5 +1,5 @@
-//! An actor's relations: its links, the monitors held on it, and its names, in the order they
-//! were made (the order its exit signals them in).
+//! An actor's relations: its links, the monitors held on it, the monitors it holds, and its
+//! names, in the order they were made (the order its exit signals them in).
 //!
 //! Most actors have a link or two, so the relations are a plain list, one word triple in the
 //! actor's record. An actor with many (a supervisor with thousands of children, each linked
@@ -19,6 +19,9 @@ pub(crate) enum Relation {
     Link(Pid),
     /// `watcher` monitors this actor.
     MonitoredBy(MonitorRef, Pid),
+    /// This actor monitors `target`: a record for observers (`ActorInfo::monitors`); the
+    /// monitor itself is kept by the actor's context, and the exit signals nothing for it.
+    Monitoring(MonitorRef, Pid),
     Name(Name),
 }
 
@@ -33,12 +36,14 @@ pub(crate) enum Relations {
 
 /// The relations of an actor that has many, with the position of each link and monitor.
 ///
-/// Invariant: `links` and `monitors` map exactly the links and monitors in `slots` to their
-/// positions; `holes` counts the `None` slots, at most half of them after any change.
+/// Invariant: `links`, `monitors` and `monitoring` map exactly the links, the monitors held on
+/// this actor and those it holds in `slots` to their positions; `holes` counts the `None`
+/// slots, at most half of them after any change.
 pub(crate) struct Indexed {
     slots: Vec<Option<Relation>>,
     links: HashMap<ActorId, usize, FxBuildHasher>,
     monitors: HashMap<MonitorRef, usize, FxBuildHasher>,
+    monitoring: HashMap<MonitorRef, usize, FxBuildHasher>,
     holes: usize,
 }
 
@@ -54,6 +59,7 @@ impl Indexed {
             slots: Vec::with_capacity(relations.len() * 2),
             links: HashMap::default(),
             monitors: HashMap::default(),
+            monitoring: HashMap::default(),
             holes: 0,
         };
         for r in relations {
@@ -70,6 +76,9 @@ impl Indexed {
             }
             Relation::MonitoredBy(m, _) => {
                 self.monitors.insert(*m, at);
+            }
+            Relation::Monitoring(m, _) => {
+                self.monitoring.insert(*m, at);
             }
             Relation::Name(_) => {}
         }
@@ -164,6 +173,22 @@ impl Relations {
         }
     }
 
+    /// Removes the record of the monitor `mref` this actor holds, if any.
+    pub(crate) fn remove_monitoring(&mut self, mref: MonitorRef) -> Option<Relation> {
+        match self {
+            Self::List(list) => {
+                let at = list
+                    .iter()
+                    .position(|r| matches!(r, Relation::Monitoring(m, _) if *m == mref))?;
+                Some(list.remove(at))
+            }
+            Self::Indexed(ix) => {
+                let at = ix.monitoring.remove(&mref)?;
+                ix.take(at)
+            }
+        }
+    }
+
     /// Takes every relation out, in order, leaving none.
     pub(crate) fn take_all(&mut self) -> Vec<Relation> {
         match std::mem::take(self) {
@@ -228,9 +253,18 @@ mod tests {
     fn many_links_keep_their_order_through_removals_and_compaction() {
         let pids = pids(200);
         let mut r = Relations::default();
+        let mut held = Vec::new();
         for p in &pids {
             r.push(Relation::Link(p.clone()));
             r.push(Relation::MonitoredBy(MonitorRef::next(), p.clone()));
+            let m = MonitorRef::next();
+            held.push(m);
+            r.push(Relation::Monitoring(m, p.clone()));
+        }
+        // The monitors held are found by their reference, indexed or not.
+        for m in held.iter().skip(1).step_by(2) {
+            assert!(r.remove_monitoring(*m).is_some());
+            assert!(r.remove_monitoring(*m).is_none());
         }
         assert!(matches!(r, Relations::Indexed(_)));
         assert!(r.has_link(pids[150].id()));
@@ -242,10 +276,11 @@ mod tests {
         }
         let expected: Vec<ActorId> = pids.iter().skip(1).step_by(2).map(Pid::id).collect();
         assert_eq!(links(&r), expected);
-        assert_eq!(r.len(), 300);
+        assert_eq!(r.len(), 400);
         assert!(r.has_link(pids[151].id()));
+        assert!(r.remove_monitoring(held[0]).is_some());
         let all = r.take_all();
-        assert_eq!(all.len(), 300);
+        assert_eq!(all.len(), 399);
         assert_eq!(r.len(), 0);
     }
 

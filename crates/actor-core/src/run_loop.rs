@@ -60,6 +60,7 @@ impl<A: Actor> Deliver<A> for SystemEnvelope {
                 // A DOWN for a monitor removed by demonitor is flushed here.
                 let held = ctx.monitors.as_mut().and_then(|m| m.remove(&down.monitor));
                 if held.is_some() {
+                    ctx.pid().inner.core().forget_monitoring(down.monitor);
                     caught_handler(|| actor.handle_down(down, ctx))
                 } else {
                     handler_future(std::future::ready(Flow::Ok))

@@ -75,6 +75,8 @@ pub struct ActorInfo {
     pub links: Vec<ActorId>,
     /// The actors monitoring it, one entry per monitor (monitors stack).
     pub monitored_by: Vec<ActorId>,
+    /// The actors it monitors, one entry per monitor it holds, oldest first.
+    pub monitors: Vec<ActorId>,
     /// Whether it traps exits.
     pub trap_exit: bool,
     /// Its registered names, as their keys print.

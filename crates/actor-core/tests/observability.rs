@@ -138,3 +138,19 @@ async fn info_counts_the_messages_handled_and_tells_when_the_actor_started() {
     );
     assert!(started <= after, "{started:?} is after {after:?}");
 }
+
+#[tokio::test]
+async fn info_lists_the_monitors_an_actor_holds_and_those_held_on_it() {
+    let target = Worker::start(()).await.unwrap();
+    let mut probe = actor_testkit::Probe::start().await;
+    let first = probe.monitor(&target.pid()).await;
+    let second = probe.monitor(&target.pid()).await;
+    assert_eq!(probe.pid().info().monitors, vec![target.id(), target.id()]);
+    assert_eq!(target.info().monitored_by, vec![probe.id(), probe.id()]);
+    // demonitor forgets one record; a DOWN delivered forgets the other.
+    assert!(probe.demonitor(first).await);
+    assert_eq!(probe.pid().info().monitors, vec![target.id()]);
+    target.stop(ExitReason::Normal).await.unwrap();
+    assert_eq!(probe.assert_down(second).await, ExitReason::Normal);
+    assert!(probe.pid().info().monitors.is_empty());
+}

@@ -91,6 +91,9 @@ pub(crate) struct ActorJson {
     pub(crate) mailbox_len: usize,
     pub(crate) messages_handled: u64,
     pub(crate) links: Vec<u64>,
+    /// The actors it monitors.
+    pub(crate) monitors: Vec<u64>,
+    /// The actors monitoring it.
     pub(crate) monitored_by: Vec<u64>,
     pub(crate) trap_exit: bool,
     pub(crate) names: Vec<String>,
@@ -133,6 +136,7 @@ impl ActorJson {
             mailbox_len: info.mailbox_len,
             messages_handled: info.messages_handled,
             links: info.links.iter().map(|l| l.as_u64()).collect(),
+            monitors: info.monitors.iter().map(|m| m.as_u64()).collect(),
             monitored_by: info.monitored_by.iter().map(|m| m.as_u64()).collect(),
             trap_exit: info.trap_exit,
             names: info.names.clone(),

@@ -168,6 +168,16 @@ async fn actors_are_listed_by_mailbox_and_detailed_by_id() {
     let one = json(addr, &format!("/api/actors/{}", busy.id().as_u64())).await;
     assert!(one["actor_type"].as_str().unwrap().ends_with("Worker"));
     assert_eq!(one["status"], "running");
+    // Monitors, both ways.
+    let watcher = actor_testkit::Probe::start().await;
+    watcher.monitor(&busy.pid()).await;
+    let one = json(addr, &format!("/api/actors/{}", busy.id().as_u64())).await;
+    assert_eq!(
+        one["monitored_by"],
+        serde_json::json!([watcher.id().as_u64()])
+    );
+    let w = json(addr, &format!("/api/actors/{}", watcher.id().as_u64())).await;
+    assert_eq!(w["monitors"], serde_json::json!([busy.id().as_u64()]));
     let _ = open.send(());
 
     let (status, _) = http(addr, "GET", "/api/actors/999999999").await;
