@@ -546,4 +546,21 @@ mod tests {
         assert_eq!(parse("otp.node.hb.a", &[b'1'; 40]), None);
         assert_eq!(parse("otp.node.hb.a b", b"1"), None);
     }
+
+    proptest::proptest! {
+        /// Whatever arrives from the wire, the control decoder answers without panicking,
+        /// and accepts only a valid name and a number that fit the size limit.
+        #[test]
+        fn arbitrary_wire_input_never_panics(
+            subject in proptest::collection::vec(proptest::prelude::any::<char>(), 0..200),
+            payload in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..100),
+        ) {
+            let subject: String = subject.into_iter().collect();
+            if let Some((name, n)) = parse(&subject, &payload) {
+                proptest::prop_assert!(payload.len() <= MAX_CONTROL_PAYLOAD);
+                proptest::prop_assert!(subject.ends_with(name.as_str()));
+                proptest::prop_assert_eq!(std::str::from_utf8(&payload).ok().and_then(|p| p.parse::<u64>().ok()), Some(n));
+            }
+        }
+    }
 }
