@@ -8,6 +8,7 @@ use std::time::Duration;
 use actor_supervisor::{SupervisorEvent, SupervisorEventKind};
 use serde::Serialize;
 use tokio::sync::{Notify, broadcast, watch};
+use tokio::time::Instant;
 
 use crate::model::{self, Root, epoch_ms};
 
@@ -165,25 +166,42 @@ pub(crate) async fn run(shared: Arc<Shared>, tick: Duration, sample_every: Optio
         i
     });
     let metrics = sample_every.is_some();
+    let every = tick.period();
     // The first look, so the paths are known before the first event.
     shared.refresh_tree().await;
+    let mut last_look = Instant::now();
+    // A supervisor event came since the last look, which was too recent to look again.
+    let mut dirty = false;
     loop {
         tokio::select! {
             () = until_stopped(&mut stopped) => return,
             event = events.recv() => match event {
                 Ok(event) => {
                     shared.record(&event, metrics);
-                    shared.refresh_tree().await;
+                    // At once for an event on its own (a crash shows in milliseconds), at
+                    // most once a tick in a storm of them (each look walks the whole tree).
+                    if last_look.elapsed() >= every {
+                        shared.refresh_tree().await;
+                        last_look = Instant::now();
+                    } else {
+                        dirty = true;
+                    }
                 }
                 Err(broadcast::error::RecvError::Lagged(missed)) => {
                     tracing::warn!(missed, "observer fell behind the supervisor events");
+                    dirty = true;
                 }
                 Err(broadcast::error::RecvError::Closed) => return,
             },
-            () = shared.poke.notified() => shared.refresh_tree().await,
+            () = shared.poke.notified() => {
+                shared.refresh_tree().await;
+                last_look = Instant::now();
+            }
             _ = tick.tick() => {
-                if shared.tree.receiver_count() > 0 || metrics {
+                if dirty || shared.tree.receiver_count() > 0 || metrics {
                     shared.refresh_tree().await;
+                    last_look = Instant::now();
+                    dirty = false;
                 }
             }
             _ = async {

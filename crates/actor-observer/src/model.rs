@@ -59,8 +59,15 @@ pub(crate) struct SupervisorJson {
     pub(crate) intensity: u32,
     pub(crate) period_ms: u128,
     pub(crate) restarts_in_window: usize,
+    /// The first [`CHILDREN_SHOWN`] children, oldest first.
     pub(crate) children: Vec<ChildJson>,
+    /// How many children it has in all.
+    pub(crate) children_total: usize,
 }
+
+/// At most this many children of one supervisor are drawn (a dynamic supervisor may have a
+/// hundred thousand); `children_total` tells how many there are.
+pub(crate) const CHILDREN_SHOWN: usize = 200;
 
 #[derive(Serialize, Debug, PartialEq)]
 pub(crate) struct ChildJson {
@@ -171,6 +178,7 @@ fn supervisor_json(tree: &SupervisorTree, path: String) -> SupervisorJson {
     let children = report
         .children
         .iter()
+        .take(CHILDREN_SHOWN)
         .enumerate()
         .map(|(i, c)| {
             let pid = c.state.pid();
@@ -213,6 +221,7 @@ fn supervisor_json(tree: &SupervisorTree, path: String) -> SupervisorJson {
         period_ms: report.flags.period.as_millis(),
         restarts_in_window: report.restarts_in_window,
         children,
+        children_total: report.children.len(),
     }
 }
 

@@ -281,3 +281,26 @@ async fn the_page_is_served_and_an_address_in_use_is_an_error() {
     ));
     obs.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervisor_with_many_children_is_drawn_with_the_first_and_a_count() {
+    let rooms = DynamicSupervisor::builder().start_link().await.unwrap();
+    for i in 0..250 {
+        rooms
+            .start_child(ChildSpec::worker::<Worker>(format!("room-{i}"), ()))
+            .await
+            .unwrap();
+    }
+    let obs = Observer::new()
+        .root(rooms.pid())
+        .address("127.0.0.1:0".parse().unwrap())
+        .start()
+        .await
+        .unwrap();
+    let t = json(obs.local_addr(), "/api/tree").await;
+    let sup = &t["roots"][0]["supervisor"];
+    assert_eq!(sup["children"].as_array().unwrap().len(), 200);
+    assert_eq!(sup["children_total"], 250);
+    assert_eq!(sup["children"][0]["child_id"], "room-0", "oldest first");
+    obs.stop().await;
+}
