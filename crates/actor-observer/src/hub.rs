@@ -168,40 +168,39 @@ pub(crate) async fn run(shared: Arc<Shared>, tick: Duration, sample_every: Optio
     let metrics = sample_every.is_some();
     let every = tick.period();
     // The first look, so the paths are known before the first event.
-    shared.refresh_tree().await;
-    let mut last_look = Instant::now();
-    // A supervisor event came since the last look, which was too recent to look again.
-    let mut dirty = false;
+    let mut gap = look(&shared, every).await;
+    // Supervisor events are answered by one look after a short quiet `gap`: a lone crash
+    // (its exit, then its restart) shows within milliseconds, and a storm of them costs at
+    // most one look per `gap`, which is four times what the last look took (each look walks
+    // the whole tree), between 10 ms and the refresh interval.
+    let mut pending: Option<Instant> = None;
     loop {
         tokio::select! {
             () = until_stopped(&mut stopped) => return,
             event = events.recv() => match event {
                 Ok(event) => {
                     shared.record(&event, metrics);
-                    // At once for an event on its own (a crash shows in milliseconds), at
-                    // most once a tick in a storm of them (each look walks the whole tree).
-                    if last_look.elapsed() >= every {
-                        shared.refresh_tree().await;
-                        last_look = Instant::now();
-                    } else {
-                        dirty = true;
-                    }
+                    pending.get_or_insert_with(|| Instant::now() + gap);
                 }
                 Err(broadcast::error::RecvError::Lagged(missed)) => {
                     tracing::warn!(missed, "observer fell behind the supervisor events");
-                    dirty = true;
+                    pending.get_or_insert_with(|| Instant::now() + gap);
                 }
                 Err(broadcast::error::RecvError::Closed) => return,
             },
-            () = shared.poke.notified() => {
-                shared.refresh_tree().await;
-                last_look = Instant::now();
+            () = async {
+                match pending {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                pending = None;
+                gap = look(&shared, every).await;
             }
+            () = shared.poke.notified() => gap = look(&shared, every).await,
             _ = tick.tick() => {
-                if dirty || shared.tree.receiver_count() > 0 || metrics {
-                    shared.refresh_tree().await;
-                    last_look = Instant::now();
-                    dirty = false;
+                if shared.tree.receiver_count() > 0 || metrics {
+                    gap = look(&shared, every).await;
                 }
             }
             _ = async {
@@ -212,6 +211,16 @@ pub(crate) async fn run(shared: Arc<Shared>, tick: Duration, sample_every: Optio
             } => crate::metrics::sample(),
         }
     }
+}
+
+/// Looks at the tree; returns the quiet gap to leave before the next look an event asks for.
+async fn look(shared: &Shared, every: Duration) -> Duration {
+    let started = Instant::now();
+    shared.refresh_tree().await;
+    (started.elapsed() * 4).clamp(
+        Duration::from_millis(10),
+        every.max(Duration::from_millis(10)),
+    )
 }
 
 /// Returns once the observer stops (or can no longer be told to).
