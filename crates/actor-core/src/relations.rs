@@ -143,47 +143,42 @@ impl Relations {
 
     /// Removes the link to `id`, if any.
     pub(crate) fn remove_link(&mut self, id: ActorId) -> Option<Relation> {
-        match self {
-            Self::List(list) => {
-                let at = list
-                    .iter()
-                    .position(|r| matches!(r, Relation::Link(p) if p.id() == id))?;
-                Some(list.remove(at))
-            }
-            Self::Indexed(ix) => {
-                let at = ix.links.remove(&id)?;
-                ix.take(at)
-            }
-        }
+        self.remove_where(
+            |r| matches!(r, Relation::Link(p) if p.id() == id),
+            |ix| ix.links.remove(&id),
+        )
     }
 
-    /// Removes the monitor `mref`, if held.
+    /// Removes the monitor `mref` held on this actor, if any.
     pub(crate) fn remove_monitor(&mut self, mref: MonitorRef) -> Option<Relation> {
-        match self {
-            Self::List(list) => {
-                let at = list
-                    .iter()
-                    .position(|r| matches!(r, Relation::MonitoredBy(m, _) if *m == mref))?;
-                Some(list.remove(at))
-            }
-            Self::Indexed(ix) => {
-                let at = ix.monitors.remove(&mref)?;
-                ix.take(at)
-            }
-        }
+        self.remove_where(
+            |r| matches!(r, Relation::MonitoredBy(m, _) if *m == mref),
+            |ix| ix.monitors.remove(&mref),
+        )
     }
 
     /// Removes the record of the monitor `mref` this actor holds, if any.
     pub(crate) fn remove_monitoring(&mut self, mref: MonitorRef) -> Option<Relation> {
+        self.remove_where(
+            |r| matches!(r, Relation::Monitoring(m, _) if *m == mref),
+            |ix| ix.monitoring.remove(&mref),
+        )
+    }
+
+    /// Removes one relation: the first that `is_it` picks in the plain list, or the one at
+    /// the position `unindex` takes out of the index.
+    fn remove_where(
+        &mut self,
+        is_it: impl Fn(&Relation) -> bool,
+        unindex: impl FnOnce(&mut Indexed) -> Option<usize>,
+    ) -> Option<Relation> {
         match self {
             Self::List(list) => {
-                let at = list
-                    .iter()
-                    .position(|r| matches!(r, Relation::Monitoring(m, _) if *m == mref))?;
+                let at = list.iter().position(is_it)?;
                 Some(list.remove(at))
             }
             Self::Indexed(ix) => {
-                let at = ix.monitoring.remove(&mref)?;
+                let at = unindex(ix)?;
                 ix.take(at)
             }
         }
