@@ -249,7 +249,13 @@ impl Node {
     }
 
     /// Sends every node event from now on to `actor` as an info message, until the actor
-    /// exits or [`NodeMonitor::cancel`]: Erlang's `net_kernel:monitor_nodes(true)`.
+    /// exits or [`NodeMonitor::cancel`]: Erlang's `net_kernel:monitor_nodes(true)`. The
+    /// subscription belongs to the actor, as in Erlang: dropping the returned handle does not
+    /// end it.
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime (the forwarding task is spawned on the current one).
     pub fn monitor_nodes<A>(&self, actor: &ActorRef<A>) -> NodeMonitor
     where
         A: Actor + Info<NodeEvent>,
