@@ -160,14 +160,14 @@ impl Deadline {
         matches!(self.at, Some(None))
     }
 
-    /// The deadline, read now if not yet. On a multi-thread runtime (`cheap`) it is read
-    /// from the cheap clock, which is never behind the precise one and at most a few
-    /// milliseconds ahead (`crate::clock`): the call never times out early. Anywhere else
-    /// it is read from tokio's clock, which a test may have paused.
-    fn fix(&mut self, cheap: bool) -> Option<Instant> {
+    /// The deadline, read now if not yet. On a multi-thread runtime it is read from the
+    /// monotonic clock directly (tokio's clock cannot be paused there); anywhere else from
+    /// tokio's clock, which a test may have paused. Either way the call never times out
+    /// early.
+    fn fix(&mut self, multi_thread: bool) -> Option<Instant> {
         *self.at.get_or_insert_with(|| {
-            let now = if cheap {
-                Instant::from_std(crate::clock::now_not_before())
+            let now = if multi_thread {
+                Instant::from_std(std::time::Instant::now())
             } else {
                 Instant::now()
             };

@@ -40,8 +40,8 @@ impl<A: Actor> Envelope<A> {
     /// A message that fits is never boxed: queuing a cast allocates nothing of its own
     /// (`docs/benchmarks.md`).
     pub(crate) fn new<D: Deliver<A>>(item: D) -> Self {
-        // Safety: this macro's expansion is unsafe code (with `clock.rs`, the only unsafe
-        // code of the libraries): it calls
+        // Safety: this macro's expansion is unsafe code (with the other `smallbox!` uses, the
+        // only unsafe code of the libraries): it calls
         // `SmallBox::new_unchecked(val, ptr)` with `ptr` taken from `val` itself by
         // `addr_of!`, so the pointer's metadata (the `Deliver<A>` vtable of `D`) matches the
         // value, which is that function's whole safety contract.

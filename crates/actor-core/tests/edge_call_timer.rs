@@ -99,9 +99,9 @@ fn item5b_calls_time_out_on_each_of_many_runtimes_made_and_dropped_on_one_thread
 
 #[test]
 fn a_timed_call_on_a_multi_thread_runtime_never_times_out_early() {
-    // There the deadline is read from the cheap (coarse) clock, which must never be behind
-    // the precise one: every timeout is at least as long as asked, after calls back to
-    // back have kept a timer armed for an earlier deadline.
+    // There the deadline is read from the monotonic clock rather than tokio's: every timeout
+    // is at least as long as asked, after calls back to back have kept a timer armed for an
+    // earlier deadline.
     let rt = multi_thread();
     rt.block_on(async {
         let (echo, _events) = spy(false).await;
