@@ -6,30 +6,18 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use actor_core::{Actor, Cast, Context, ExitReason, Flow, InitError, Pid};
+mod support;
+
+use actor_core::{Actor, Cast, Context, ExitReason, Flow, Pid};
 use actor_observer::{Observer, ObserverHandle};
 use actor_supervisor::{
     ChildSpec, DynamicSupervisor, Supervisor, SupervisorEventKind, SupervisorRef, subscribe,
 };
 use serde_json::Value;
+use support::{Crash, Worker};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
-struct Worker;
-struct Crash;
 struct Block(tokio::sync::oneshot::Receiver<()>);
-
-impl Actor for Worker {
-    type Args = ();
-    async fn init(_: (), _: &mut Context<Self>) -> Result<Self, InitError> {
-        Ok(Worker)
-    }
-}
-
-impl Cast<Crash> for Worker {
-    async fn handle_cast(&mut self, _: Crash, _: &mut Context<Self>) -> Flow {
-        Flow::Stop(ExitReason::msg("boom"))
-    }
-}
 
 impl Cast<Block> for Worker {
     async fn handle_cast(&mut self, Block(gate): Block, _: &mut Context<Self>) -> Flow {
@@ -82,9 +70,10 @@ async fn tree() -> (SupervisorRef, Pid) {
     (top, worker)
 }
 
-async fn observer(top: &SupervisorRef, actions: bool) -> ObserverHandle {
+/// An observer of the tree under `root`, on a free loopback port.
+async fn observer(root: &Pid, actions: bool) -> ObserverHandle {
     Observer::new()
-        .root(top.pid())
+        .root(root.clone())
         .address("127.0.0.1:0".parse().unwrap())
         .allow_actions(actions)
         .start()
@@ -110,7 +99,7 @@ async fn crash_and_wait_for_restart(worker: &Pid, sup: &Pid) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_tree_shows_kinds_children_and_restart_counts() {
     let (top, worker) = tree().await;
-    let obs = observer(&top, false).await;
+    let obs = observer(&top.pid(), false).await;
     let addr = obs.local_addr();
     let t = json(addr, "/api/tree").await;
     let sup = &t["roots"][0]["supervisor"];
@@ -148,7 +137,7 @@ async fn the_tree_shows_kinds_children_and_restart_counts() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn actors_are_listed_by_mailbox_and_detailed_by_id() {
     let (top, _) = tree().await;
-    let obs = observer(&top, false).await;
+    let obs = observer(&top.pid(), false).await;
     let addr = obs.local_addr();
     let busy = Worker::start(()).await.unwrap();
     let (open, gate) = tokio::sync::oneshot::channel();
@@ -190,7 +179,7 @@ async fn actors_are_listed_by_mailbox_and_detailed_by_id() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn actions_are_refused_unless_enabled() {
     let (top, worker) = tree().await;
-    let obs = observer(&top, false).await;
+    let obs = observer(&top.pid(), false).await;
     let addr = obs.local_addr();
     assert_eq!(json(addr, "/api/config").await["actions"], false);
     let (status, body) = http(
@@ -209,7 +198,7 @@ async fn actions_are_refused_unless_enabled() {
     assert!(worker.is_alive(), "nothing was done");
     obs.stop().await;
 
-    let obs = observer(&top, true).await;
+    let obs = observer(&top.pid(), true).await;
     let addr = obs.local_addr();
     let (status, body) = http(
         addr,
@@ -227,7 +216,7 @@ async fn actions_are_refused_unless_enabled() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_event_stream_sends_the_tree_then_each_restart() {
     let (top, worker) = tree().await;
-    let obs = observer(&top, false).await;
+    let obs = observer(&top.pid(), false).await;
     let addr = obs.local_addr();
     let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
     conn.write_all(format!("GET /api/events HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes())
@@ -270,7 +259,7 @@ async fn the_event_stream_sends_the_tree_then_each_restart() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_is_served_and_an_address_in_use_is_an_error() {
     let (top, _) = tree().await;
-    let obs = observer(&top, false).await;
+    let obs = observer(&top.pid(), false).await;
     let (status, body) = http(obs.local_addr(), "GET", "/").await;
     assert_eq!(status, 200);
     assert!(body.contains("<title>observer"));
@@ -291,12 +280,7 @@ async fn a_supervisor_with_many_children_is_drawn_with_the_first_and_a_count() {
             .await
             .unwrap();
     }
-    let obs = Observer::new()
-        .root(rooms.pid())
-        .address("127.0.0.1:0".parse().unwrap())
-        .start()
-        .await
-        .unwrap();
+    let obs = observer(&rooms.pid(), false).await;
     let t = json(obs.local_addr(), "/api/tree").await;
     let sup = &t["roots"][0]["supervisor"];
     assert_eq!(sup["children"].as_array().unwrap().len(), 200);

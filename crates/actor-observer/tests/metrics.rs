@@ -4,27 +4,13 @@
 
 use std::time::Duration;
 
-use actor_core::{Actor, Cast, Context, ExitReason, Flow, InitError};
+mod support;
+
 use actor_observer::Observer;
 use actor_observer::metrics::{ACTORS_LIVE, CHILD_EXITS, MAILBOX_DEPTH, RESTARTS};
 use actor_supervisor::{ChildSpec, Supervisor, SupervisorEventKind, subscribe};
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
-
-struct Worker;
-struct Crash;
-
-impl Actor for Worker {
-    type Args = ();
-    async fn init(_: (), _: &mut Context<Self>) -> Result<Self, InitError> {
-        Ok(Worker)
-    }
-}
-
-impl Cast<Crash> for Worker {
-    async fn handle_cast(&mut self, _: Crash, _: &mut Context<Self>) -> Flow {
-        Flow::Stop(ExitReason::msg("boom"))
-    }
-}
+use support::{Crash, Worker};
 
 #[test]
 fn gauges_per_type_and_restarts_per_supervisor_path() {
