@@ -27,9 +27,14 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod error;
+mod links;
 mod node;
 mod options;
+mod remote;
+mod transport;
+mod wire;
 
 pub use error::ClusterError;
 pub use node::{DownReason, Node, NodeEvent, NodeMonitor};
 pub use options::{Auth, NodeName, NodeOptions, Tls};
+pub use remote::{NoConnection, RemoteCallError, RemoteMessage, RemotePid, RemoteRef, SendError};

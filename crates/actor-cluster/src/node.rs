@@ -19,6 +19,7 @@ use tokio::time::Instant;
 
 use crate::error::ClusterError;
 use crate::options::{Auth, NodeName, NodeOptions};
+use crate::transport::{self, Transport};
 
 /// Heartbeat, goodbye and ping payloads larger than this are ignored: they carry one
 /// number.
@@ -114,6 +115,7 @@ struct Shared {
     /// The other live nodes. Locked only to read or update the map; no user code under it.
     members: Mutex<HashMap<NodeName, Member>>,
     events: broadcast::Sender<NodeEvent>,
+    transport: Arc<Transport>,
 }
 
 /// A running node of a cluster: `net_kernel` for one Erlang node. Clones are the same node.
@@ -144,6 +146,8 @@ pub struct Node {
     /// Dropping the last sender (the last handle) stops the membership task.
     stop: Arc<watch::Sender<bool>>,
     task: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
+    /// The tasks reading frames and replies; they end with the connection.
+    receivers: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
 }
 
 impl Node {
@@ -193,14 +197,38 @@ impl Node {
             .subscribe(subjects.ping.clone())
             .await
             .map_err(|e| nats(&e))?;
+        let incarnation = incarnation();
+        let transport = Arc::new(Transport::new(
+            options.name.clone(),
+            incarnation,
+            client.clone(),
+            &options.cluster,
+        ));
+        let (frames_subject, replies_subject) = transport.subjects();
+        let frames = client
+            .subscribe(frames_subject)
+            .await
+            .map_err(|e| nats(&e))?;
+        let replies = client
+            .subscribe(replies_subject)
+            .await
+            .map_err(|e| nats(&e))?;
+        // The subscriptions are registered with the server before the first heartbeat
+        // announces this node: a peer that sees it up can send to it.
+        client.flush().await.map_err(|e| nats(&e))?;
 
         let shared = Arc::new(Shared {
             name: options.name.clone(),
-            incarnation: incarnation(),
+            incarnation,
             client,
             members: Mutex::new(HashMap::new()),
             events: broadcast::channel(EVENT_BUFFER).0,
+            transport: transport.clone(),
         });
+        let receivers = vec![
+            tokio::spawn(transport::receive_frames(transport.clone(), frames)),
+            tokio::spawn(transport::receive_replies(transport, replies)),
+        ];
         let (stop, stopped) = watch::channel(false);
         let task = tokio::spawn(membership(
             shared.clone(),
@@ -221,6 +249,7 @@ impl Node {
             shared,
             stop: Arc::new(stop),
             task: Arc::new(Mutex::new(Some(task))),
+            receivers: Arc::new(Mutex::new(receivers)),
         })
     }
 
@@ -241,6 +270,16 @@ impl Node {
             .collect();
         nodes.sort();
         nodes
+    }
+
+    /// The incarnation of `node` as last heard, if it is up.
+    pub(crate) fn incarnation_of(&self, node: &NodeName) -> Option<u64> {
+        self.shared
+            .members
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(node)
+            .map(|m| m.incarnation)
     }
 
     /// Every node event from now on.
@@ -307,6 +346,19 @@ impl Node {
         }
         // Draining flushes the goodbye and closes; an error means it is closed already.
         let _ = self.shared.client.drain().await;
+        let receivers = std::mem::take(
+            &mut *self
+                .receivers
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        for receiver in receivers {
+            receiver.abort();
+        }
+    }
+
+    pub(crate) fn transport(&self) -> &Arc<Transport> {
+        &self.shared.transport
     }
 }
 
@@ -533,6 +585,9 @@ fn expire(shared: &Shared, down_after: Duration) {
 fn publish(shared: &Shared, events: Vec<NodeEvent>) {
     for event in events {
         tracing::info!(node = %shared.name, ?event, "membership");
+        if let NodeEvent::Down { node, .. } = &event {
+            shared.transport.node_down(node);
+        }
         // Nobody subscribed is not an error.
         let _ = shared.events.send(event);
     }

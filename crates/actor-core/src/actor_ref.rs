@@ -182,28 +182,63 @@ impl<A: Actor> ActorRef<A> {
         if let Err(msg) = self.cell.push_call(CallEnvelope::new(msg, tx)) {
             return Err(CallError::NoProc(msg));
         }
-        let core = &self.cell.core;
-        let outcome = crate::call_timer::timeout(&mut limit, rx).await;
-        match outcome {
-            Ok(Ok(reply)) => Ok(reply),
-            // The reply slot was dropped unanswered: the actor died before replying, or the
-            // handler dropped a deferred reply. Like OTP's monitor, wait for the exit until
-            // the deadline.
-            Ok(Err(_)) => {
-                // The common case: the sender went with the exit already complete.
-                if let Some(reason) = core.final_reason() {
-                    return Err(CallError::Exit(reason));
-                }
-                let exited = crate::call_timer::timeout(&mut limit, core.wait_exit())
-                    .await
-                    .ok();
-                exited.map_or_else(
-                    || Err(CallError::Timeout { callee: self.pid() }),
-                    |reason| Err(CallError::Exit(reason)),
-                )
-            }
-            Err(_) => Err(CallError::Timeout { callee: self.pid() }),
+        crate::request::await_reply(&mut limit, rx, &self.cell.core, || self.pid()).await
+    }
+
+    /// Puts a call request in the actor's mailbox and returns without waiting for the reply:
+    /// `gen_server:send_request/2`. The request is queued when this returns, so it is
+    /// handled before anything this caller sends the actor afterwards; wait for the reply
+    /// with [`PendingReply::wait`](crate::PendingReply::wait).
+    ///
+    /// # Errors
+    ///
+    /// `NoProc(msg)` if the actor is dead, `CallingSelf(msg)` if an actor sends itself a
+    /// request; nothing was sent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use actor_core::{Actor, Call, CallReply, Cast, Context, Flow, InitError};
+    ///
+    /// struct Counter(u64);
+    /// struct Inc;
+    /// struct Get;
+    /// impl Actor for Counter {
+    ///     type Args = ();
+    ///     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, InitError> { Ok(Counter(0)) }
+    /// }
+    /// impl Cast<Inc> for Counter {
+    ///     async fn handle_cast(&mut self, _: Inc, _: &mut Context<Self>) -> Flow { self.0 += 1; Flow::Ok }
+    /// }
+    /// impl Call<Get> for Counter {
+    ///     type Reply = u64;
+    ///     async fn handle_call(&mut self, _: Get, _: &mut Context<Self>) -> CallReply<u64> { CallReply::Reply(self.0) }
+    /// }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let counter = Counter::start(()).await.unwrap();
+    /// let pending = counter.send_request(Get).unwrap(); // queued before the cast below
+    /// counter.cast(Inc);
+    /// assert_eq!(pending.wait(Duration::from_secs(5)).await.unwrap(), 0);
+    /// # }
+    /// ```
+    pub fn send_request<M>(&self, msg: M) -> Result<crate::PendingReply<A::Reply>, CallError<M>>
+    where
+        A: Call<M>,
+        M: Send + 'static,
+    {
+        if current_id() == Some(self.id()) {
+            return Err(CallError::CallingSelf(msg));
         }
+        let (tx, rx) = oneshot::channel();
+        if let Err(msg) = self.cell.push_call(CallEnvelope::new(msg, tx)) {
+            return Err(CallError::NoProc(msg));
+        }
+        Ok(crate::PendingReply {
+            rx,
+            callee: self.pid(),
+        })
     }
 
     /// Casts `msg`: `GenServer.cast/2`. Never blocks and never fails; a cast to a dead actor

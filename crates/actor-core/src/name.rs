@@ -2,6 +2,8 @@
 
 use std::any::Any;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use crate::actor::Actor;
@@ -83,7 +85,22 @@ pub trait NameRegistry<K>: Send + Sync + 'static {
 
     /// The live actor holding `key`, if any.
     fn whereis_name(&self, key: &K) -> Option<Pid>;
+
+    /// For a registry whose registrations take a round trip (one kept on other machines):
+    /// the registration of a new actor at start, to be awaited from inside its task before
+    /// `init` runs, with the same outcome as [`register_name`](Self::register_name).
+    /// `None`, the default, makes the start call `register_name`.
+    ///
+    /// Only the start awaits it; [`Name::register`] (naming a running actor) calls
+    /// `register_name`.
+    fn register_name_async(&self, key: &K, pid: &Pid) -> Option<RegisterFuture> {
+        let _ = (key, pid);
+        None
+    }
 }
+
+/// A registration in flight: see [`NameRegistry::register_name_async`].
+pub type RegisterFuture = Pin<Box<dyn Future<Output = Result<(), RegisterError>> + Send + 'static>>;
 
 /// A registration name: a key in some [`NameRegistry`], given to an actor at start.
 ///
@@ -98,6 +115,7 @@ pub struct Name {
 trait ErasedName: Send + Sync {
     fn as_any(&self) -> &dyn Any;
     fn register(&self, pid: &Pid) -> Result<(), RegisterError>;
+    fn register_async(&self, pid: &Pid) -> Option<RegisterFuture>;
     fn unregister(&self, pid: &Pid);
     fn whereis(&self) -> Option<Pid>;
     fn describe(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
@@ -119,6 +137,10 @@ where
 
     fn register(&self, pid: &Pid) -> Result<(), RegisterError> {
         self.registry.register_name(&self.key, pid)
+    }
+
+    fn register_async(&self, pid: &Pid) -> Option<RegisterFuture> {
+        self.registry.register_name_async(&self.key, pid)
     }
 
     fn unregister(&self, pid: &Pid) {
@@ -326,6 +348,14 @@ impl Name {
 
     pub(crate) fn claim(&self, pid: &Pid) -> Result<(), RegisterError> {
         self.inner.register(pid)
+    }
+
+    /// The registration at start: the registry's round trip if it has one.
+    pub(crate) async fn claim_at_start(&self, pid: &Pid) -> Result<(), RegisterError> {
+        match self.inner.register_async(pid) {
+            Some(registering) => registering.await,
+            None => self.inner.register(pid),
+        }
     }
 
     pub(crate) fn release(&self, pid: &Pid) {

@@ -105,7 +105,7 @@ pub(crate) fn start<A: Actor>(
 
         // R-NAME-2b: the new actor registers itself; a clash means it exits normal, no init.
         for name in names.as_slice() {
-            if let Err(e) = name.claim(&pid) {
+            if let Err(e) = name.claim_at_start(&pid).await {
                 let err = match e {
                     RegisterError::Taken(holder) => StartError::AlreadyStarted(holder),
                     RegisterError::Unsupported(why) => StartError::InvalidName(why),

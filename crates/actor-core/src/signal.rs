@@ -222,3 +222,55 @@ pub fn unlink(other: &Pid) -> bool {
         None => false,
     }
 }
+
+/// Links `a` and `b` from outside both, as if `a` had called `link(b)`: for layers that
+/// stand a local process in for another (a distribution layer's proxies). If `b` is dead,
+/// `a` receives an exit signal with `noproc` from it; if `a` is dead, nothing happens.
+///
+/// # Examples
+///
+/// ```
+/// use actor_core::{Actor, Context, ExitReason, InitError};
+/// struct Idle;
+/// impl Actor for Idle {
+///     type Args = ();
+///     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, InitError> { Ok(Idle) }
+/// }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let a = Idle::start(()).await.unwrap();
+/// let b = Idle::start(()).await.unwrap();
+/// actor_core::link_pids(&a.pid(), &b.pid());
+/// b.pid().exit(ExitReason::msg("crash"));
+/// assert_eq!(a.pid().exited().await.to_string(), "error: crash");
+/// # }
+/// ```
+pub fn link_pids(a: &Pid, b: &Pid) {
+    if a.is_alive() {
+        link_pair(a, b);
+    }
+}
+
+/// Removes the link between `a` and `b`, from outside both.
+///
+/// # Examples
+///
+/// ```
+/// # use actor_core::{Actor, Context, InitError};
+/// # struct Idle;
+/// # impl Actor for Idle {
+/// #     type Args = ();
+/// #     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, InitError> { Ok(Idle) }
+/// # }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let a = Idle::start(()).await.unwrap();
+/// let b = Idle::start(()).await.unwrap();
+/// actor_core::link_pids(&a.pid(), &b.pid());
+/// actor_core::unlink_pids(&a.pid(), &b.pid());
+/// assert!(a.pid().info().links.is_empty());
+/// # }
+/// ```
+pub fn unlink_pids(a: &Pid, b: &Pid) {
+    unlink_pair(a, b);
+}

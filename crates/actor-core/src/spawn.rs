@@ -3,6 +3,7 @@
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::runtime::Handle;
@@ -137,34 +138,88 @@ impl<A: Actor> Start<A> {
     }
 
     // An `async` block, not an `async fn`, which would hold `self` twice (see `run_loop::run`).
+    /// Spawns the actor without waiting for its `init`: Erlang's `spawn` rather than
+    /// `proc_lib:start`. The reference is usable at once: messages sent now are queued, and
+    /// handled once `init` has run. A failed `init` is seen only as the actor's exit (by a
+    /// link, a monitor or [`Pid::exited`](crate::Pid::exited)); [`timeout`](Self::timeout)
+    /// does not apply.
+    ///
+    /// # Errors
+    ///
+    /// [`StartError::NoRuntime`] outside a tokio runtime, [`StartError::AlreadyStarted`]
+    /// when a name resolves already. A name taken between that check and the registration
+    /// inside the task makes the actor exit `normal`, as in [`Start`]'s future.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor_core::{Actor, Cast, Context, Flow, InitError};
+    ///
+    /// struct Log(Vec<String>);
+    /// impl Actor for Log {
+    ///     type Args = ();
+    ///     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, InitError> { Ok(Log(vec![])) }
+    /// }
+    /// impl Cast<String> for Log {
+    ///     async fn handle_cast(&mut self, line: String, _: &mut Context<Self>) -> Flow { self.0.push(line); Flow::Ok }
+    /// }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let log = Log::start(()).spawn().unwrap(); // no await: init runs in the actor's task
+    /// log.cast("first".to_string());            // queued, handled after init
+    /// # }
+    /// ```
+    pub fn spawn(self) -> Result<ActorRef<A>, StartError> {
+        // Nobody waits for the acknowledgement: the actor's task ignores a dropped receiver.
+        self.launch().map(|launched| ActorRef {
+            cell: launched.cell,
+        })
+    }
+
+    /// Checks the names, creates the actor, links it to its parent and spawns its task.
+    fn launch(self) -> Result<Launched<A>, StartError> {
+        let handle = Handle::try_current().map_err(|_| StartError::NoRuntime)?;
+        // R-NAME-2a: a name that resolves means nothing is spawned.
+        for name in self.names.as_slice() {
+            if let Some(holder) = name.whereis() {
+                return Err(StartError::AlreadyStarted(holder));
+            }
+        }
+        let parent = if self.link { current_pid() } else { None };
+        let (cell, rx) = ActorCell::<A>::new(self.mailbox);
+        let pid = cell.pid();
+        if let Some(parent) = &parent {
+            signal::link_pair(parent, &pid);
+        }
+        system::remember(&pid);
+        let (ack_tx, ack) = oneshot::channel();
+        let guard = ExitGuard { pid: pid.clone() };
+        let starting = run_loop::start(cell.clone(), self.args, parent.clone(), self.names, ack_tx);
+        let task = run_loop::run(starting, rx, guard);
+        let join = handle.spawn(AsCurrent::new(pid.id(), task));
+        cell.core.set_abort(join.abort_handle());
+        Ok(Launched {
+            cell,
+            pid,
+            parent,
+            ack,
+            timeout: self.timeout,
+        })
+    }
+
     #[allow(
         clippy::manual_async_fn,
         reason = "an `async fn` would hold its arguments twice in the future"
     )]
     fn run(self) -> impl Future<Output = Result<ActorRef<A>, StartError>> + Send {
         async move {
-            let handle = Handle::try_current().map_err(|_| StartError::NoRuntime)?;
-            // R-NAME-2a: a name that resolves means nothing is spawned.
-            for name in self.names.as_slice() {
-                if let Some(holder) = name.whereis() {
-                    return Err(StartError::AlreadyStarted(holder));
-                }
-            }
-            let parent = if self.link { current_pid() } else { None };
-            let (cell, rx) = ActorCell::<A>::new(self.mailbox);
-            let pid = cell.pid();
-            if let Some(parent) = &parent {
-                signal::link_pair(parent, &pid);
-            }
-            system::remember(&pid);
-            let (ack_tx, ack_rx) = oneshot::channel();
-            let guard = ExitGuard { pid: pid.clone() };
-            let starting =
-                run_loop::start(cell.clone(), self.args, parent.clone(), self.names, ack_tx);
-            let task = run_loop::run(starting, rx, guard);
-            let join = handle.spawn(AsCurrent::new(pid.id(), task));
-            cell.core.set_abort(join.abort_handle());
-            drop(join);
+            let Launched {
+                cell,
+                pid,
+                parent,
+                ack: ack_rx,
+                timeout,
+            } = self.launch()?;
             // From here until a result is returned, dropping this future (a `select!` or
             // `timeout` around the start) kills the child: nobody could reach it otherwise.
             let mut abandoned = Abandoned {
@@ -172,7 +227,7 @@ impl<A: Actor> Start<A> {
                 parent: parent.clone(),
             };
 
-            let ack = match self.timeout {
+            let ack = match timeout {
                 None => ack_rx.await,
                 Some(timeout) => match tokio::time::timeout(timeout, ack_rx).await {
                     Ok(ack) => ack,
@@ -196,6 +251,15 @@ impl<A: Actor> Start<A> {
             }
         }
     }
+}
+
+/// A spawned actor, before its start is acknowledged.
+struct Launched<A: Actor> {
+    cell: Arc<ActorCell<A>>,
+    pid: Pid,
+    parent: Option<Pid>,
+    ack: oneshot::Receiver<Result<(), StartError>>,
+    timeout: Option<Duration>,
 }
 
 /// Kills a child whose start was given up (the start future dropped, or timed out) before
