@@ -27,6 +27,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod error;
+mod global;
 mod links;
 mod node;
 mod options;
@@ -35,6 +36,7 @@ mod transport;
 mod wire;
 
 pub use error::ClusterError;
+pub use global::{GlobalError, GlobalNames, GlobalOptions, NameLost};
 pub use node::{DownReason, Node, NodeEvent, NodeMonitor};
 pub use options::{Auth, NodeName, NodeOptions, Tls};
 pub use remote::{NoConnection, RemoteCallError, RemoteMessage, RemotePid, RemoteRef, SendError};

@@ -417,6 +417,20 @@ impl Node {
         self.transport().links().represented(pid.id())
     }
 
+    /// A local pid for `remote`: the process itself when it is one of this node's, else
+    /// its proxy, which ends with it (`None` for a local process that is gone).
+    pub(crate) fn stand_in(&self, remote: &RemotePid) -> Option<Pid> {
+        if self.is_local(remote) {
+            return actor_core::find_actor(remote.id());
+        }
+        let transport = self.transport();
+        let proxy = transport.links().proxy(transport, remote)?;
+        if self.check_reachable(&proxy, remote) {
+            transport.send_signal(remote, &Signal::Watch);
+        }
+        Some(proxy.pid())
+    }
+
     /// The local process `to` names, when it is one of this node's and alive.
     fn local_target(&self, to: &RemotePid) -> Option<Pid> {
         if self.is_local(to) {

@@ -472,6 +472,10 @@ impl Transport {
         &self.links
     }
 
+    pub(crate) fn cluster(&self) -> &str {
+        &self.cluster
+    }
+
     pub(crate) fn me(&self) -> &NodeName {
         &self.me
     }

@@ -29,7 +29,12 @@ impl NameRegistry<String> for Remote {
         }
     }
     fn whereis_name(&self, key: &String) -> Option<Pid> {
-        self.names.lock().unwrap().get(key).filter(|p| p.is_alive()).cloned()
+        self.names
+            .lock()
+            .unwrap()
+            .get(key)
+            .filter(|p| p.is_alive())
+            .cloned()
     }
     fn register_name_async(&self, key: &String, pid: &Pid) -> Option<RegisterFuture> {
         let (this, key, pid) = (self.clone(), key.clone(), pid.clone());
@@ -53,7 +58,11 @@ struct Named;
 impl Actor for Named {
     type Args = Name;
     async fn init(name: Name, ctx: &mut Context<Self>) -> Result<Self, InitError> {
-        assert_eq!(name.whereis().as_ref(), Some(ctx.pid()), "registered before init");
+        assert_eq!(
+            name.whereis().as_ref(),
+            Some(ctx.pid()),
+            "registered before init"
+        );
         Ok(Named)
     }
 }

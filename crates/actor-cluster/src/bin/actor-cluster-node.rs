@@ -4,10 +4,12 @@
 //! ```text
 //! actor-cluster-node --name a --servers nats://127.0.0.1:4222 [--token T] [--cluster otp]
 //!                    [--heartbeat 1000] [--down-after 3000]      (milliseconds)
+//!                    [--hold GLOBAL_NAME]... [--lease 5000]
 //! ```
 //!
-//! It prints `started NAME`, then `up NODE` and `down NODE REASON` lines, and stops
-//! (saying goodbye) on SIGTERM, SIGINT or end of standard input.
+//! It prints `started NAME`, then `holding GLOBAL_NAME` for each global name it was asked
+//! to hold (each by an idle actor of its own), then `up NODE` and `down NODE REASON` lines,
+//! and stops (saying goodbye) on SIGTERM, SIGINT or end of standard input.
 #![allow(
     clippy::print_stdout,
     clippy::print_stderr,
@@ -18,10 +20,29 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use actor_cluster::{Auth, Node, NodeEvent, NodeName, NodeOptions};
+use actor_cluster::{Auth, GlobalOptions, Node, NodeEvent, NodeName, NodeOptions};
+use actor_core::{Actor, Context, InitError};
 use tokio::io::AsyncReadExt;
 
-fn parse() -> Result<NodeOptions, String> {
+/// Holds a global name, and does nothing else.
+struct Holder;
+
+impl Actor for Holder {
+    type Args = ();
+    async fn init(_: (), _: &mut Context<Self>) -> Result<Self, InitError> {
+        Ok(Holder)
+    }
+}
+
+/// What to do besides running the node.
+#[derive(Default)]
+struct Extra {
+    hold: Vec<String>,
+    lease: Option<Duration>,
+}
+
+fn parse() -> Result<(NodeOptions, Extra), String> {
+    let mut extra = Extra::default();
     let mut name = None;
     let mut servers = None;
     let mut auth = Auth::None;
@@ -43,6 +64,8 @@ fn parse() -> Result<NodeOptions, String> {
             "--cluster" => cluster = Some(value()?),
             "--heartbeat" => heartbeat = Some(ms(value()?)?),
             "--down-after" => down_after = Some(ms(value()?)?),
+            "--hold" => extra.hold.push(value()?),
+            "--lease" => extra.lease = Some(ms(value()?)?),
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -59,12 +82,35 @@ fn parse() -> Result<NodeOptions, String> {
     if let Some(d) = down_after {
         options = options.down_after(d);
     }
-    Ok(options)
+    Ok((options, extra))
+}
+
+/// Starts one holder per name; the first failure ends the node.
+async fn hold(node: &Node, extra: &Extra) -> Result<(), String> {
+    if extra.hold.is_empty() {
+        return Ok(());
+    }
+    let mut options = GlobalOptions::default();
+    if let Some(lease) = extra.lease {
+        options = options.lease(lease);
+    }
+    let global = node
+        .global_names(options)
+        .await
+        .map_err(|e| e.to_string())?;
+    for name in &extra.hold {
+        Holder::start(())
+            .name(global.name(name.clone()))
+            .await
+            .map_err(|e| format!("{name}: {e}"))?;
+        println!("holding {name}");
+    }
+    Ok(())
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let options = match parse() {
+    let (options, extra) = match parse() {
         Ok(o) => o,
         Err(e) => {
             eprintln!("{e}");
@@ -80,6 +126,11 @@ async fn main() -> ExitCode {
     };
     let mut events = node.subscribe();
     println!("started {}", node.name());
+    if let Err(e) = hold(&node, &extra).await {
+        eprintln!("{e}");
+        node.stop().await;
+        return ExitCode::from(1);
+    }
     let _ = std::io::stdout().flush();
     let mut stdin = tokio::io::stdin();
     let mut sink = [0u8; 64];

@@ -18,15 +18,49 @@ use tokio::process::{Child, Command};
 pub struct NatsServer {
     pub url: String,
     child: Child,
+    store: Option<std::path::PathBuf>,
+    /// The arguments it was started with, for a restart on the same port.
+    args: Vec<String>,
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        if let Some(store) = &self.store {
+            let _ = std::fs::remove_dir_all(store);
+        }
+    }
 }
 
 impl NatsServer {
     /// Starts a server with `extra` arguments (`--auth TOKEN`, for example).
     pub async fn start(extra: &[&str]) -> Self {
+        Self::spawn("-1", extra.iter().map(|a| (*a).to_owned()).collect()).await
+    }
+
+    /// Stops the server (SIGKILL) and starts it again on the same port, with the same
+    /// arguments and JetStream files.
+    pub async fn restart(&mut self) {
+        // Already dead after an outage: nothing to kill then.
+        let _ = self.child.kill().await;
+        let port = self.url.rsplit(':').next().unwrap().to_owned();
+        let store = self.store.take();
+        let mut again = Self::spawn(&port, self.args.clone()).await;
+        again.store = store;
+        std::mem::swap(self, &mut again);
+    }
+
+    /// Stops the server (SIGKILL) for `down`, then starts it again as [`restart`] does.
+    pub async fn outage(&mut self, down: Duration) {
+        self.child.kill().await.unwrap();
+        tokio::time::sleep(down).await;
+        self.restart().await;
+    }
+
+    async fn spawn(port: &str, extra: Vec<String>) -> Self {
         let binary = std::env::var("NATS_SERVER").unwrap_or_else(|_| "nats-server".into());
         let mut child = Command::new(&binary)
-            .args(["-a", "127.0.0.1", "-p", "-1"])
-            .args(extra)
+            .args(["-a", "127.0.0.1", "-p", port])
+            .args(&extra)
             .stderr(Stdio::piped())
             .stdout(Stdio::null())
             .kill_on_drop(true)
@@ -46,11 +80,39 @@ impl NatsServer {
         };
         // Keep draining its log so it never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Self { url, child }
+        Self {
+            url,
+            child,
+            store: None,
+            args: extra,
+        }
+    }
+
+    /// Starts a server with JetStream on, keeping its files in a fresh directory removed
+    /// when the server is dropped.
+    pub async fn start_js(extra: &[&str]) -> Self {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let store = std::env::temp_dir().join(format!(
+            "actor-cluster-js-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let store_arg = store.to_string_lossy().into_owned();
+        let mut args = vec!["-js", "-sd", &store_arg];
+        args.extend_from_slice(extra);
+        let mut server = Self::start(&args).await;
+        server.store = Some(store);
+        server
     }
 
     /// Stops it at once (SIGKILL).
     pub async fn kill(mut self) {
         self.child.kill().await.unwrap();
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id().unwrap()
     }
 }
