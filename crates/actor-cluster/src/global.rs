@@ -467,30 +467,36 @@ async fn release(inner: &Inner, name: &str, pid: &Pid) {
     }
 }
 
-/// Checks the deadlines every tenth of the lease, and starts a renewal round of every held
-/// name each third of it; gives up the names not renewed for nine tenths of it. A round runs
+/// Starts a renewal round of every held name each third of the lease, and wakes exactly at
+/// the earliest deadline to give up the names not renewed for nine tenths of it. A round runs
 /// on its own, bounded by a third of the lease, so that a server that does not answer never
 /// delays a deadline.
 async fn renew(inner: Weak<Inner>) {
     let Some(lease) = inner.upgrade().map(|i| Duration::from_secs(i.lease_secs)) else {
         return;
     };
-    let mut tick = tokio::time::interval(lease / 10);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let deadline = lease.mul_f64(0.9);
     let mut next_round = Instant::now() + lease / 3;
     let mut round: Option<tokio::task::JoinHandle<()>> = None;
     loop {
-        tick.tick().await;
+        let earliest = inner.upgrade().and_then(|i| {
+            let held = i.held.lock().unwrap_or_else(PoisonError::into_inner);
+            held.values().map(|h| h.renewed_at + deadline).min()
+        });
+        let wake = earliest.map_or(next_round, |d| d.min(next_round));
+        tokio::time::sleep_until(wake).await;
         let Some(strong) = inner.upgrade() else {
             return;
         };
-        give_up_overdue(&strong, lease.mul_f64(0.9));
+        give_up_overdue(&strong, deadline);
         let idle = round
             .as_ref()
             .is_none_or(tokio::task::JoinHandle::is_finished);
-        if idle && Instant::now() >= next_round {
+        if Instant::now() >= next_round {
             next_round = Instant::now() + lease / 3;
-            round = Some(tokio::spawn(renew_all(strong, lease / 3)));
+            if idle {
+                round = Some(tokio::spawn(renew_all(strong, lease / 3)));
+            }
         }
     }
 }
