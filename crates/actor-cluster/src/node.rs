@@ -116,6 +116,7 @@ struct Shared {
     members: Mutex<HashMap<NodeName, Member>>,
     events: broadcast::Sender<NodeEvent>,
     transport: Arc<Transport>,
+    heartbeat: Duration,
 }
 
 /// A running node of a cluster: `net_kernel` for one Erlang node. Clones are the same node.
@@ -224,6 +225,7 @@ impl Node {
             members: Mutex::new(HashMap::new()),
             events: broadcast::channel(EVENT_BUFFER).0,
             transport: transport.clone(),
+            heartbeat: options.heartbeat,
         });
         let receivers = vec![
             tokio::spawn(transport::receive_frames(transport.clone(), frames)),
@@ -270,6 +272,11 @@ impl Node {
             .collect();
         nodes.sort();
         nodes
+    }
+
+    /// How often this node sends its heartbeat.
+    pub(crate) fn heartbeat(&self) -> Duration {
+        self.shared.heartbeat
     }
 
     /// The incarnation of `node` as last heard, if it is up.
