@@ -412,6 +412,9 @@ async fn connect(options: &NodeOptions) -> Result<async_nats::Client, ClusterErr
         .name(options.name.as_str())
         .connection_timeout(options.connect_timeout)
         .require_tls(options.tls.require);
+    if !options.discovered_servers {
+        connect = connect.ignore_discovered_servers();
+    }
     connect = match &options.auth {
         Auth::None => connect,
         Auth::Token(token) => connect.token(token.clone()),

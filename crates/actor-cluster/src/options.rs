@@ -157,6 +157,7 @@ pub struct NodeOptions {
     pub(crate) heartbeat: Duration,
     pub(crate) down_after: Duration,
     pub(crate) connect_timeout: Duration,
+    pub(crate) discovered_servers: bool,
 }
 
 impl NodeOptions {
@@ -177,6 +178,7 @@ impl NodeOptions {
             heartbeat: Duration::from_secs(1),
             down_after: Duration::from_secs(3),
             connect_timeout: Duration::from_secs(5),
+            discovered_servers: true,
         }
     }
 
@@ -215,6 +217,14 @@ impl NodeOptions {
     /// How long the first connection may take (default 5 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
+        self
+    }
+
+    /// Whether to reconnect to servers of the NATS cluster that the given servers tell of
+    /// (default `true`). `false` keeps the node on the given servers only: it is then cut
+    /// off when they all are, as a node behind a partition is.
+    pub fn discovered_servers(mut self, use_them: bool) -> Self {
+        self.discovered_servers = use_them;
         self
     }
 

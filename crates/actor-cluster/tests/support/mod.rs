@@ -116,3 +116,44 @@ impl NatsServer {
         self.child.id().unwrap()
     }
 }
+
+/// A free loopback port (bound, then released for a server to take).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts `n` servers routed into one NATS cluster, with JetStream when `jetstream`; each
+/// can be killed and restarted on its ports.
+pub async fn cluster(n: usize, jetstream: bool) -> Vec<NatsServer> {
+    let routes: Vec<u16> = (0..n).map(|_| free_port()).collect();
+    let all_routes = routes
+        .iter()
+        .map(|p| format!("nats://127.0.0.1:{p}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let mut servers = Vec::new();
+    for (i, route) in routes.iter().enumerate() {
+        let name = format!("s{i}");
+        let listen = format!("nats://127.0.0.1:{route}");
+        let args = [
+            "-n",
+            &name,
+            "--cluster_name",
+            "test",
+            "--cluster",
+            &listen,
+            "--routes",
+            &all_routes,
+        ];
+        servers.push(if jetstream {
+            NatsServer::start_js(&args).await
+        } else {
+            NatsServer::start(&args).await
+        });
+    }
+    servers
+}
