@@ -1,4 +1,4 @@
-//! `actor-bench [--runs N] [--only SCENARIO|scale] [--frameworks a,b]`
+//! `actor-bench [--runs N] [--only SCENARIO|scale|cluster] [--frameworks a,b]`
 //!
 //! Measures the same workloads on this framework (`ours`), a raw tokio actor (`tokio`),
 //! ractor, kameo and actix. Every (scenario, framework) pair runs in a fresh process
@@ -13,6 +13,7 @@
 )]
 
 mod actix_b;
+mod cluster;
 mod common;
 mod kameo_b;
 mod ours;
@@ -81,6 +82,9 @@ struct Row {
     value: f64,
     unit: String,
     ratio_to_tokio: Option<f64>,
+    /// For the distribution rows: the ratio to raw async-nats.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ratio_to_nats: Option<f64>,
     runs: Vec<f64>,
 }
 
@@ -89,7 +93,10 @@ const CHILD_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
 
 fn child(scenario: &str, framework: &str) -> ExitCode {
     // Crashes are part of the restart workload: keep the default hook's report off stderr.
-    std::panic::set_hook(Box::new(|_| {}));
+    // (A distribution scenario never panics but to fail: its report is kept.)
+    if !cluster::SCENARIOS.contains(&scenario) {
+        std::panic::set_hook(Box::new(|_| {}));
+    }
     // A scenario that hangs (a lost wake-up, a reply that never comes) fails the whole run
     // loudly instead of stalling it: every scenario finishes in seconds.
     let (what, limit) = (format!("{scenario} on {framework}"), CHILD_LIMIT);
@@ -103,6 +110,7 @@ fn child(scenario: &str, framework: &str) -> ExitCode {
         std::process::exit(3);
     });
     let figures = match framework {
+        _ if cluster::SCENARIOS.contains(&scenario) => cluster::run(scenario, framework),
         "ours" => ours::run(scenario),
         "tokio" => raw::run(scenario),
         "ractor" => ractor_b::run(scenario),
@@ -172,7 +180,7 @@ fn main() -> ExitCode {
             ("--frameworks", Some(f)) => frameworks = f.split(',').map(str::to_owned).collect(),
             _ => {
                 eprintln!(
-                    "usage: actor-bench [--runs N] [--only SCENARIO|scale] [--frameworks a,b]"
+                    "usage: actor-bench [--runs N] [--only SCENARIO|scale|cluster] [--frameworks a,b]"
                 );
                 return ExitCode::from(2);
             }
@@ -200,6 +208,7 @@ fn main() -> ExitCode {
             None => true,
             // `--only scale` runs every scale scenario.
             Some("scale") => s.starts_with("scale_"),
+            Some("cluster") => false,
             Some(o) => o == *s,
         })
         .collect();
@@ -306,6 +315,7 @@ fn main() -> ExitCode {
                         value: m,
                         unit: unit.clone(),
                         ratio_to_tokio: ratio,
+                        ratio_to_nats: None,
                         runs: v.clone(),
                     });
                 }
@@ -313,6 +323,13 @@ fn main() -> ExitCode {
             }
         }
         println!("| {name} ({unit}) | {} | {target} |", cells.join(" | "));
+    }
+    match cluster::report(&exe, runs, only.as_deref(), &profile) {
+        Ok(cluster_rows) => rows.extend(cluster_rows),
+        Err(e) => {
+            eprintln!("distribution rows: {e}");
+            return ExitCode::FAILURE;
+        }
     }
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
     let written = std::fs::create_dir_all(&dir).and_then(|()| {

@@ -284,10 +284,21 @@ impl GlobalNames {
         }
         let me = self.inner.node.remote_pid(pid);
         let value = Bytes::from(wire::encode_body(&me).map_err(GlobalError::Nats)?);
-        // Each round reads the key, then writes only if it is still as read; a conflict
-        // means another write landed between the two, and is read again.
+        // The common case first: a key never written takes one round trip. After that, each
+        // round reads the key, then writes only if it is still as read; a conflict means
+        // another write landed between the two, and is read again.
+        let mut expected = 0;
         for _ in 0..16 {
-            let expected = match self.inner.kv.entry(name).await.map_err(nats)? {
+            let sent_at = Instant::now();
+            match self.write(name, value.clone(), expected).await {
+                Ok(revision) => {
+                    self.hold(name, pid, revision, sent_at);
+                    return Ok(());
+                }
+                Err(Write::Conflict) => {}
+                Err(Write::Failed(e)) => return Err(GlobalError::Nats(e)),
+            }
+            expected = match self.inner.kv.entry(name).await.map_err(nats)? {
                 None => 0,
                 Some(e) if e.operation != kv::Operation::Put => e.revision,
                 Some(e) => {
@@ -299,15 +310,6 @@ impl GlobalNames {
                     return Err(GlobalError::Taken(holder));
                 }
             };
-            let sent_at = Instant::now();
-            match self.write(name, value.clone(), expected).await {
-                Ok(revision) => {
-                    self.hold(name, pid, revision, sent_at);
-                    return Ok(());
-                }
-                Err(Write::Conflict) => continue,
-                Err(Write::Failed(e)) => return Err(GlobalError::Nats(e)),
-            }
         }
         Err(GlobalError::Nats(
             "the name changed hands too often to register".to_owned(),

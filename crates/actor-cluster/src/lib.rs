@@ -28,6 +28,7 @@
 
 mod error;
 mod global;
+mod hash;
 mod links;
 mod node;
 mod options;

@@ -411,7 +411,8 @@ async fn connect(options: &NodeOptions) -> Result<async_nats::Client, ClusterErr
     let mut connect = async_nats::ConnectOptions::new()
         .name(options.name.as_str())
         .connection_timeout(options.connect_timeout)
-        .require_tls(options.tls.require);
+        .require_tls(options.tls.require)
+        .subscription_capacity(options.inbound_capacity);
     if !options.discovered_servers {
         connect = connect.ignore_discovered_servers();
     }

@@ -48,6 +48,13 @@ impl NodeName {
     }
 }
 
+/// Hashes and compares as its `str`, so maps keyed by names are searched with a `&str`.
+impl std::borrow::Borrow<str> for NodeName {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl serde::Serialize for NodeName {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(&self.0)
@@ -158,6 +165,7 @@ pub struct NodeOptions {
     pub(crate) down_after: Duration,
     pub(crate) connect_timeout: Duration,
     pub(crate) discovered_servers: bool,
+    pub(crate) inbound_capacity: usize,
 }
 
 impl NodeOptions {
@@ -179,6 +187,7 @@ impl NodeOptions {
             down_after: Duration::from_secs(3),
             connect_timeout: Duration::from_secs(5),
             discovered_servers: true,
+            inbound_capacity: 1 << 20,
         }
     }
 
@@ -225,6 +234,15 @@ impl NodeOptions {
     /// off when they all are, as a node behind a partition is.
     pub fn discovered_servers(mut self, use_them: bool) -> Self {
         self.discovered_servers = use_them;
+        self
+    }
+
+    /// How many messages each subscription buffers before the NATS client drops what
+    /// arrives (default 1,048,576; the client's own default is 65,536). A dropped frame is a
+    /// gap in its sender's stream: the connection between the two nodes breaks, with
+    /// `noconnection` to their links and monitors, and nothing is delivered out of order.
+    pub fn inbound_capacity(mut self, messages: usize) -> Self {
+        self.inbound_capacity = messages.max(1);
         self
     }
 

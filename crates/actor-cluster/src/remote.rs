@@ -5,7 +5,7 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use actor_core::{Actor, ActorId, ActorRef, Call, CallError, Cast, ExitReason, Info, Pid};
@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::node::Node;
 use crate::options::NodeName;
+use crate::transport::Writer;
 use crate::wire::{self, Failure, Kind};
 
 /// A message that can cross nodes: a serde type with a stable name.
@@ -244,6 +245,8 @@ pub enum SendError {
 pub struct RemoteRef<A> {
     node: Node,
     pid: RemotePid,
+    /// The writer to the process's node, once used: sends skip the node's lookup.
+    writer: OnceLock<Writer>,
     actor: PhantomData<fn() -> A>,
 }
 
@@ -252,6 +255,7 @@ impl<A> Clone for RemoteRef<A> {
         Self {
             node: self.node.clone(),
             pid: self.pid.clone(),
+            writer: self.writer.clone(),
             actor: PhantomData,
         }
     }
@@ -268,6 +272,7 @@ impl<A: Actor> RemoteRef<A> {
         Self {
             node,
             pid,
+            writer: OnceLock::new(),
             actor: PhantomData,
         }
     }
@@ -337,7 +342,7 @@ impl<A: Actor> RemoteRef<A> {
         let reply = self
             .node
             .transport()
-            .call(&self.pid, M::NAME, body, timeout)
+            .call(&self.pid, Some(&self.writer), M::NAME, body, timeout)
             .await?;
         decode_caught::<A::Reply>(&reply).map_err(RemoteCallError::Codec)
     }
@@ -383,7 +388,9 @@ impl<A: Actor> RemoteRef<A> {
 
     fn send<M: Serialize>(&self, kind: Kind, name: &'static str, msg: &M) -> Result<(), SendError> {
         let body = encode_caught(msg).map_err(SendError::Codec)?;
-        self.node.transport().send(&self.pid, kind, name, body);
+        self.node
+            .transport()
+            .send(&self.pid, Some(&self.writer), kind, name, body);
         Ok(())
     }
 
@@ -405,16 +412,19 @@ pub(crate) type Deliver =
 /// A call's reply, encoded, or why there is none.
 pub(crate) type ReplyFuture = Pin<Box<dyn Future<Output = Result<Vec<u8>, Failure>> + Send>>;
 
+/// The largest message body: a frame's limit less room for its header (a node name, a
+/// message name and a few numbers).
+pub(crate) const MAX_BODY: usize = wire::MAX_FRAME - 1024;
+
 /// Encodes with the user's `Serialize`; a panic in it is an error, not a crash.
 pub(crate) fn encode_caught<T: Serialize>(value: &T) -> Result<Vec<u8>, String> {
     catch_unwind(AssertUnwindSafe(|| wire::encode_body(value)))
         .unwrap_or_else(|_| Err("the message's Serialize panicked".to_owned()))
         .and_then(|body| {
-            if body.len() > wire::MAX_FRAME {
+            if body.len() > MAX_BODY {
                 Err(format!(
-                    "message of {} bytes is over the {}-byte limit",
+                    "message of {} bytes is over the {MAX_BODY}-byte limit",
                     body.len(),
-                    wire::MAX_FRAME
                 ))
             } else {
                 Ok(body)
