@@ -1,14 +1,20 @@
 //! Distribution for `actor-core` on NATS: what Erlang distribution gives an Erlang node.
 //!
-//! This first part is the node and its membership: [`Node::start`] with a name and NATS
-//! options (servers, token, user and password or NKey credentials, TLS passed through);
-//! membership by heartbeat; [`NodeEvent`]s when a node comes up or goes down, to a stream
-//! ([`Node::subscribe`]) or to an actor ([`Node::monitor_nodes`], Erlang's
-//! `net_kernel:monitor_nodes/1`); a node that dies is seen down within its `down_after`
-//! plus one heartbeat. Remote actors, global names and process groups build on it.
+//! - **Nodes** ([`Node::start`]) with a name and NATS options (servers, token, user and
+//!   password or NKey credentials, TLS passed through); membership by heartbeat; node events
+//!   to a stream ([`Node::subscribe`]) or an actor ([`Node::monitor_nodes`]).
+//! - **Remote actors**: [`RemotePid`], and [`RemoteRef`] with `call`, `cast` and
+//!   `send_info` for [`RemoteMessage`]s (serde types under stable names) that the receiving
+//!   node accepted ([`Node::accept_call`]); per-pair ordering, replies at most once, "no
+//!   responders" as [`RemoteCallError::NodeDown`] at once.
+//! - **Links and monitors** across nodes ([`Node::link`], [`Node::monitor`]), broken with
+//!   [`NoConnection`] when a node is lost.
+//! - **Global names** ([`GlobalNames`], `:global`) on JetStream key-value, at most one
+//!   holder by construction, usable as a [`Name`](actor_core::Name) at start.
+//! - **Process groups** ([`ProcessGroups`], `pg`).
 //!
-//! `docs/distribution.md` maps Erlang's distribution onto this crate; ADR 0006 records
-//! the choice of NATS and the server version relied on.
+//! `docs/distribution.md` maps Erlang's distribution onto this crate and states the
+//! guarantees; ADR 0006 records the choice of NATS and the server version relied on.
 //!
 //! # Examples
 //!
