@@ -3,30 +3,14 @@
 //! its room, idle rooms expiring, and SIGTERM to the real binary stopping it in order.
 #![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 
+mod http;
+use http::http;
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use otp_actors::rooms::{Config, serve};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-
-/// One HTTP/1.1 request on a fresh connection: the status and the body.
-async fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, String) {
-    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    conn.write_all(request.as_bytes()).await.unwrap();
-    let mut response = String::new();
-    conn.read_to_string(&mut response).await.unwrap();
-    let status = response[9..12].parse().unwrap();
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (status, body)
-}
+use tokio::io::{AsyncBufReadExt, BufReader};
 
 /// Asks until `check` holds, for at most 10 s: explicit synchronisation on what the service
 /// reports, not a sleep.

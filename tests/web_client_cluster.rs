@@ -7,42 +7,24 @@
 //!   heartbeat; a reconnect through a live node starts a fresh session there.
 #![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 
+mod http;
+use http::http;
+
 #[path = "../crates/actor-cluster/tests/support/mod.rs"]
 mod support;
 
 use std::net::SocketAddr;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use otp_actors::web_client::GameServer;
 use otp_actors::web_cluster::Connected;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::process::{Child, Command};
 
 const LEASE: Duration = Duration::from_secs(2);
 const HEARTBEAT: Duration = Duration::from_millis(200);
 
-/// One HTTP/1.1 request on a fresh connection: the status and the body.
-async fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, String) {
-    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    conn.write_all(request.as_bytes()).await.unwrap();
-    let mut response = String::new();
-    conn.read_to_string(&mut response).await.unwrap();
-    let status = response[9..12].parse().unwrap();
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (status, body)
-}
-
 /// A node process and the address it serves on.
 struct NodeProcess {
-    child: Child,
+    process: support::Process,
     http: SocketAddr,
 }
 
@@ -55,35 +37,30 @@ async fn start_node(name: &str, nats: &str, game: SocketAddr) -> NodeProcess {
         .map(|dir| dir.join("examples").join("web_client_cluster"))
         .unwrap();
     assert!(exe.exists(), "{} is not built", exe.display());
-    let mut child = Command::new(&exe)
-        .args(["--node", name, "--nats", nats, "--game", &game.to_string()])
-        .args([
+    let game = game.to_string();
+    let mut process = support::Process::spawn(
+        &exe,
+        &[
+            "--node",
+            name,
+            "--nats",
+            nats,
+            "--game",
+            &game,
             "--lease",
             "2000",
             "--heartbeat",
             "200",
             "--down-after",
             "1000",
-        ])
-        .stdout(Stdio::piped())
-        .stdin(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let http = loop {
-        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-            .await
-            .unwrap()
-            .unwrap()
-            .expect("the node prints `listening`");
-        if let Some(addr) = line.strip_prefix("listening ") {
-            break addr.parse().unwrap();
-        }
-    };
-    // Keep draining its output (the tabs print what they get).
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    NodeProcess { child, http }
+        ],
+    );
+    let http = process
+        .until(|line| line.strip_prefix("listening ").map(|a| a.parse().unwrap()))
+        .await;
+    // The tabs print what they get.
+    process.drain();
+    NodeProcess { process, http }
 }
 
 async fn connect(node: &NodeProcess, user: u64, game: u64) -> Connected {
@@ -147,9 +124,8 @@ async fn sessions_are_shared_across_node_processes_and_freed_with_a_dead_node() 
 
     // kill -9 of node 1: the session's name is free within the lease plus a heartbeat,
     // and a reconnect through node 3 starts a fresh session there.
-    let NodeProcess { mut child, .. } = n1;
-    child.start_kill().unwrap();
-    child.wait().await.unwrap();
+    let NodeProcess { mut process, .. } = n1;
+    process.kill().await;
     let killed = Instant::now();
     let fresh = loop {
         let c = connect(&n3, 1, 1).await;

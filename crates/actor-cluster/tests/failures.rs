@@ -14,23 +14,17 @@ mod support;
 use std::time::{Duration, Instant};
 
 use actor_cluster::{
-    GlobalError, GlobalNames, GlobalOptions, NameLost, Node, NodeName, NodeOptions,
-    RemoteCallError, RemoteMessage,
+    GlobalError, GlobalNames, GlobalOptions, NameLost, Node, RemoteCallError, RemoteMessage,
 };
 use actor_core::{Actor, Call, CallReply, Context, Exit, Flow, InitError};
 use serde::{Deserialize, Serialize};
 use support::NatsServer;
 use tokio::sync::mpsc;
 
-const HEARTBEAT: Duration = Duration::from_millis(200);
-const DOWN_AFTER: Duration = Duration::from_millis(1000);
+use support::DOWN_AFTER;
 
 async fn node(name: &str, url: &str, cluster: &str, lease: Duration) -> (Node, GlobalNames) {
-    let options = NodeOptions::new(NodeName::new(name).unwrap(), url)
-        .cluster(cluster)
-        .heartbeat(HEARTBEAT)
-        .down_after(DOWN_AFTER);
-    let node = Node::start(options).await.unwrap();
+    let node = support::start_node(name, url, cluster).await;
     let global = node
         .global_names(GlobalOptions::default().lease(lease))
         .await

@@ -5,25 +5,19 @@
 #![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 mod support;
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use actor_cluster::{GlobalError, GlobalNames, GlobalOptions, Node, NodeName, NodeOptions};
+use actor_cluster::{GlobalError, GlobalNames, GlobalOptions, Node};
 use actor_core::{Actor, Context, InitError, StartError};
 use actor_supervisor::{ChildSpec, DynamicSupervisor};
 use support::NatsServer;
-use tokio::io::{AsyncBufReadExt, BufReader};
 
-const HEARTBEAT: Duration = Duration::from_millis(200);
-const DOWN_AFTER: Duration = Duration::from_millis(1000);
+use support::HEARTBEAT;
+
 const LEASE: Duration = Duration::from_secs(2);
 
 async fn node(name: &str, url: &str, cluster: &str) -> (Node, GlobalNames) {
-    let options = NodeOptions::new(NodeName::new(name).unwrap(), url)
-        .cluster(cluster)
-        .heartbeat(HEARTBEAT)
-        .down_after(DOWN_AFTER);
-    let node = Node::start(options).await.unwrap();
+    let node = support::start_node(name, url, cluster).await;
     let global = node
         .global_names(GlobalOptions::default().lease(LEASE))
         .await
@@ -213,41 +207,35 @@ async fn three_nodes_racing_for_names_never_make_two_holders() {
 async fn the_name_of_a_killed_node_is_free_within_its_lease_plus_a_heartbeat() {
     let nats = NatsServer::start_js(&[]).await;
     let (a, ga) = node("a", &nats.url, "g4").await;
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_actor-cluster-node"))
-        .args([
+    let mut victim = support::Process::spawn(
+        env!("CARGO_BIN_EXE_actor-cluster-node"),
+        &[
             "--name",
             "victim",
             "--servers",
             &nats.url,
             "--cluster",
             "g4",
-        ])
-        .args(["--heartbeat", "200", "--down-after", "1000"])
-        .args(["--hold", "held-by-victim", "--lease", "2000"])
-        .stdout(Stdio::piped())
-        .stdin(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    loop {
-        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-            .await
-            .unwrap()
-            .unwrap()
-            .expect("the node prints `holding`");
-        if line == "holding held-by-victim" {
-            break;
-        }
-    }
+            "--heartbeat",
+            "200",
+            "--down-after",
+            "1000",
+            "--hold",
+            "held-by-victim",
+            "--lease",
+            "2000",
+        ],
+    );
+    victim
+        .until(|line| (line == "holding held-by-victim").then_some(()))
+        .await;
     let s = Session::start(()).await.unwrap();
     assert!(matches!(
         ga.register("held-by-victim", &s.pid()).await,
         Err(GlobalError::Taken(_))
     ));
     // kill -9: no goodbye, no release; only the lease frees the name.
-    child.start_kill().unwrap();
-    child.wait().await.unwrap();
+    victim.kill().await;
     let killed = Instant::now();
     loop {
         match ga.register("held-by-victim", &s.pid()).await {

@@ -11,21 +11,13 @@ mod support;
 use std::time::{Duration, Instant};
 
 use actor_cluster::{
-    GlobalOptions, NoConnection, Node, NodeEvent, NodeName, NodeOptions, RemoteMessage, RemotePid,
+    GlobalOptions, NoConnection, Node, NodeEvent, NodeName, RemoteMessage, RemotePid,
 };
 use actor_core::{Actor, Call, CallReply, Context, Down, Flow, InitError};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
-const HEARTBEAT: Duration = Duration::from_millis(200);
-const DOWN_AFTER: Duration = Duration::from_millis(1000);
-
-fn options(name: &str, url: &str, cluster: &str) -> NodeOptions {
-    NodeOptions::new(NodeName::new(name).unwrap(), url)
-        .cluster(cluster)
-        .heartbeat(HEARTBEAT)
-        .down_after(DOWN_AFTER)
-}
+use support::{DOWN_AFTER, HEARTBEAT, options};
 
 /// Retries `f` until it returns `Some`, for at most `within`.
 async fn eventually<T, F, Fut>(within: Duration, what: &str, mut f: F) -> T

@@ -8,24 +8,14 @@
 #![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 mod support;
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use actor_cluster::{Auth, ClusterError, DownReason, Node, NodeEvent, NodeName, NodeOptions};
 use actor_testkit::Probe;
 use support::NatsServer;
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::broadcast;
 
-const HEARTBEAT: Duration = Duration::from_millis(200);
-const DOWN_AFTER: Duration = Duration::from_millis(1000);
-
-fn options(name: &str, url: &str, cluster: &str) -> NodeOptions {
-    NodeOptions::new(NodeName::new(name).unwrap(), url)
-        .cluster(cluster)
-        .heartbeat(HEARTBEAT)
-        .down_after(DOWN_AFTER)
-}
+use support::{DOWN_AFTER, HEARTBEAT, options};
 
 /// The next event, within 30 s.
 async fn next(events: &mut broadcast::Receiver<NodeEvent>) -> NodeEvent {
@@ -73,29 +63,31 @@ async fn a_killed_node_process_is_seen_down_within_down_after_plus_a_heartbeat()
     let nats = NatsServer::start(&[]).await;
     let a = Node::start(options("a", &nats.url, "t2")).await.unwrap();
     let mut seen = a.subscribe();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_actor-cluster-node"))
-        .args([
+    let (heartbeat, down_after) = (
+        HEARTBEAT.as_millis().to_string(),
+        DOWN_AFTER.as_millis().to_string(),
+    );
+    let mut victim = support::Process::spawn(
+        env!("CARGO_BIN_EXE_actor-cluster-node"),
+        &[
             "--name",
             "victim",
             "--servers",
             &nats.url,
             "--cluster",
             "t2",
-        ])
-        .args(["--heartbeat", &HEARTBEAT.as_millis().to_string()])
-        .args(["--down-after", &DOWN_AFTER.as_millis().to_string()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
-    assert_eq!(out.next_line().await.unwrap().unwrap(), "started victim");
+            "--heartbeat",
+            &heartbeat,
+            "--down-after",
+            &down_after,
+        ],
+    );
+    assert_eq!(victim.line().await, "started victim");
     // The child sees `a` and `a` sees the child.
-    assert_eq!(out.next_line().await.unwrap().unwrap(), "up a");
+    assert_eq!(victim.line().await, "up a");
     assert_eq!(next(&mut seen).await, NodeEvent::Up(name("victim")));
 
-    let pid = child.id().unwrap().to_string();
+    let pid = victim.child.id().unwrap().to_string();
     let killed = Instant::now();
     let status = std::process::Command::new("kill")
         .args(["-9", &pid])

@@ -6,21 +6,14 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use actor_cluster::{Node, NodeName, NodeOptions, ProcessGroups, RemoteMessage, RemotePid};
+use actor_cluster::{Node, ProcessGroups, RemoteMessage, RemotePid};
 use actor_core::{Actor, Cast, Context, Flow, InitError};
 use serde::{Deserialize, Serialize};
 use support::NatsServer;
 use tokio::sync::mpsc;
 
-const HEARTBEAT: Duration = Duration::from_millis(200);
-const DOWN_AFTER: Duration = Duration::from_millis(1000);
-
 async fn node(name: &str, url: &str) -> (Node, ProcessGroups) {
-    let options = NodeOptions::new(NodeName::new(name).unwrap(), url)
-        .cluster("pgt")
-        .heartbeat(HEARTBEAT)
-        .down_after(DOWN_AFTER);
-    let node = Node::start(options).await.unwrap();
+    let node = support::start_node(name, url, "pgt").await;
     let pg = node.process_groups("chat").await.unwrap();
     (node, pg)
 }

@@ -10,9 +10,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use actor_cluster::{
-    NoConnection, Node, NodeName, NodeOptions, RemoteCallError, RemoteMessage, RemotePid,
-};
+use actor_cluster::{NoConnection, Node, RemoteCallError, RemoteMessage, RemotePid};
 use actor_core::{
     Actor, Call, CallReply, Cast, Context, Down, Exit, ExitReason, Flow, Info, InitError,
 };
@@ -20,16 +18,7 @@ use serde::{Deserialize, Serialize};
 use support::NatsServer;
 use tokio::sync::mpsc;
 
-const HEARTBEAT: Duration = Duration::from_millis(200);
-const DOWN_AFTER: Duration = Duration::from_millis(1000);
-
-async fn node(name: &str, url: &str, cluster: &str) -> Node {
-    let options = NodeOptions::new(NodeName::new(name).unwrap(), url)
-        .cluster(cluster)
-        .heartbeat(HEARTBEAT)
-        .down_after(DOWN_AFTER);
-    Node::start(options).await.unwrap()
-}
+use support::{HEARTBEAT, start_node as node};
 
 /// Two nodes that have seen each other.
 async fn pair(url: &str, cluster: &str) -> (Node, Node) {

@@ -157,3 +157,78 @@ pub async fn cluster(n: usize, jetstream: bool) -> Vec<NatsServer> {
     }
     servers
 }
+
+/// The membership timing every cluster test uses: a dead node is seen down in about 1 s.
+pub const HEARTBEAT: Duration = Duration::from_millis(200);
+pub const DOWN_AFTER: Duration = Duration::from_millis(1000);
+
+/// The options of a test node named `name` of `cluster` on `url`.
+pub fn options(name: &str, url: &str, cluster: &str) -> actor_cluster::NodeOptions {
+    actor_cluster::NodeOptions::new(actor_cluster::NodeName::new(name).unwrap(), url)
+        .cluster(cluster)
+        .heartbeat(HEARTBEAT)
+        .down_after(DOWN_AFTER)
+}
+
+/// Starts a test node.
+pub async fn start_node(name: &str, url: &str, cluster: &str) -> actor_cluster::Node {
+    actor_cluster::Node::start(options(name, url, cluster))
+        .await
+        .unwrap()
+}
+
+/// A program run as a node process: its stdout read line by line, killed when dropped.
+pub struct Process {
+    pub child: Child,
+    /// `None` once [`drain`](Process::drain) took it.
+    lines: Option<tokio::io::Lines<BufReader<tokio::process::ChildStdout>>>,
+}
+
+impl Process {
+    /// Runs `exe` with `args`, stdin and stdout piped.
+    pub fn spawn(exe: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> Process {
+        let mut child = Command::new(exe)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let lines = Some(BufReader::new(child.stdout.take().unwrap()).lines());
+        Process { child, lines }
+    }
+
+    /// The next line it prints, within 30 s.
+    pub async fn line(&mut self) -> String {
+        let lines = self.lines.as_mut().expect("still reading its output");
+        tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .expect("a line within 30 s")
+            .unwrap()
+            .expect("the process printed nothing more")
+    }
+
+    /// Skips lines until one for which `pick` returns something, and returns that.
+    pub async fn until<T>(&mut self, mut pick: impl FnMut(&str) -> Option<T>) -> T {
+        loop {
+            let line = self.line().await;
+            if let Some(t) = pick(&line) {
+                return t;
+            }
+        }
+    }
+
+    /// Reads the rest of its output in the background, so that it never blocks on a full
+    /// pipe.
+    pub fn drain(&mut self) {
+        if let Some(mut lines) = self.lines.take() {
+            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        }
+    }
+
+    /// `kill -9`, and waits for the process to be gone.
+    pub async fn kill(&mut self) {
+        self.child.start_kill().unwrap();
+        self.child.wait().await.unwrap();
+    }
+}
