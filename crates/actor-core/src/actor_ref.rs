@@ -182,7 +182,29 @@ impl<A: Actor> ActorRef<A> {
         if let Err(msg) = self.cell.push_call(CallEnvelope::new(msg, tx)) {
             return Err(CallError::NoProc(msg));
         }
-        crate::request::await_reply(&mut limit, rx, &self.cell.core, || self.pid()).await
+        // The steps of `request::await_reply`, written out: on this hot path a nested future
+        // costs instructions on every call (docs/benchmarks.md, 2026-12-05 late evening).
+        let core = &self.cell.core;
+        let outcome = crate::call_timer::timeout(&mut limit, rx).await;
+        match outcome {
+            Ok(Ok(reply)) => Ok(reply),
+            // The reply slot was dropped unanswered: the actor died before replying, or the
+            // handler dropped a deferred reply. Like OTP's monitor, wait for the exit until
+            // the deadline.
+            Ok(Err(_)) => {
+                if let Some(reason) = core.final_reason() {
+                    return Err(CallError::Exit(reason));
+                }
+                let exited = crate::call_timer::timeout(&mut limit, core.wait_exit())
+                    .await
+                    .ok();
+                exited.map_or_else(
+                    || Err(CallError::Timeout { callee: self.pid() }),
+                    |reason| Err(CallError::Exit(reason)),
+                )
+            }
+            Err(_) => Err(CallError::Timeout { callee: self.pid() }),
+        }
     }
 
     /// Puts a call request in the actor's mailbox and returns without waiting for the reply:

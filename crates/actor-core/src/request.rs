@@ -60,7 +60,8 @@ impl<R> fmt::Debug for PendingReply<R> {
 }
 
 /// The reply to a request already queued, or why there is none: the reply, the callee's
-/// exit reason when it died first, or a timeout at `limit`.
+/// exit reason when it died first, or a timeout at `limit`. (`ActorRef::call` has the same
+/// steps written out, keep the two alike.)
 pub(crate) async fn await_reply<R, M>(
     limit: &mut Deadline,
     rx: oneshot::Receiver<R>,
