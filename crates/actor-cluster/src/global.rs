@@ -149,6 +149,8 @@ struct Inner {
     lease_secs: u64,
     held: Mutex<HashMap<String, Held>>,
     renewer: Mutex<Option<tokio::task::AbortHandle>>,
+    /// The node stopped: nothing is held or renewed any more.
+    stopped: std::sync::atomic::AtomicBool,
 }
 
 impl Drop for Inner {
@@ -245,7 +247,16 @@ impl Node {
             lease_secs,
             held: Mutex::new(HashMap::new()),
             renewer: Mutex::new(None),
+            stopped: std::sync::atomic::AtomicBool::new(false),
         });
+        let weak = Arc::downgrade(&inner);
+        self.on_stop(Box::new(move || {
+            Box::pin(async move {
+                if let Some(inner) = weak.upgrade() {
+                    release_all(&inner).await;
+                }
+            })
+        }));
         let renewer = tokio::spawn(renew(Arc::downgrade(&inner)));
         *inner.renewer.lock().unwrap_or_else(PoisonError::into_inner) =
             Some(renewer.abort_handle());
@@ -281,6 +292,9 @@ impl GlobalNames {
         check_name(name)?;
         if !pid.is_alive() {
             return Err(GlobalError::NoProc);
+        }
+        if self.inner.stopped.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(GlobalError::Nats("the node has stopped".to_owned()));
         }
         let me = self.inner.node.remote_pid(pid);
         let value = Bytes::from(wire::encode_body(&me).map_err(GlobalError::Nats)?);
@@ -394,6 +408,10 @@ impl GlobalNames {
 
     /// Records a name won, and releases it when its holder exits.
     fn hold(&self, name: &str, pid: &Pid, revision: u64, renewed_at: Instant) {
+        if self.inner.stopped.load(std::sync::atomic::Ordering::SeqCst) {
+            // Won as the node stopped: left to the lease, as every write after the stop.
+            return;
+        }
         self.inner
             .held
             .lock()
@@ -419,6 +437,33 @@ impl GlobalNames {
     /// One compare-and-set write of `name` with the lease.
     async fn write(&self, name: &str, value: Bytes, expected: u64) -> Result<u64, Write> {
         write(&self.inner, name, value, expected).await
+    }
+}
+
+/// The node stops: every held name is released (fenced), and none is held or renewed from
+/// now on. The holders keep running, without their names.
+async fn release_all(inner: &Inner) {
+    inner
+        .stopped
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let held: Vec<(String, u64)> = inner
+        .held
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .drain()
+        .map(|(name, h)| (name, h.revision))
+        .collect();
+    let releases = held
+        .iter()
+        .map(|(name, revision)| inner.kv.delete_expect_revision(name, Some(*revision)));
+    for (result, (name, _)) in futures_util::future::join_all(releases)
+        .await
+        .into_iter()
+        .zip(&held)
+    {
+        if let Err(e) = result {
+            tracing::warn!(name, error = %e, "global name not released at stop; it goes with its lease");
+        }
     }
 }
 
@@ -490,6 +535,9 @@ async fn renew(inner: Weak<Inner>) {
         let Some(strong) = inner.upgrade() else {
             return;
         };
+        if strong.stopped.load(std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
         give_up_overdue(&strong, deadline);
         let idle = round
             .as_ref()

