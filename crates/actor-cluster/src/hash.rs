@@ -3,7 +3,6 @@
 //! Their keys are short (a node name, a message name, a number) and come only from the
 //! cluster's own nodes, which hold its NATS credentials, so they need no protection against
 //! chosen collisions: FNV-1a, one multiply per byte, instead of the standard SipHash.
-//! (The costs measured are in `docs/benchmarks.md`.)
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};

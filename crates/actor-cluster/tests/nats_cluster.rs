@@ -10,14 +10,12 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use actor_cluster::{
-    GlobalOptions, NoConnection, Node, NodeEvent, NodeName, RemoteMessage, RemotePid,
-};
-use actor_core::{Actor, Call, CallReply, Context, Down, Flow, InitError};
-use serde::{Deserialize, Serialize};
+use actor_cluster::{GlobalOptions, NoConnection, Node, NodeEvent, NodeName, RemotePid};
+use actor_core::{Actor, Context, Down, Flow, InitError};
 use tokio::sync::mpsc;
 
 use support::{DOWN_AFTER, HEARTBEAT, options};
+use support::{Echo, Ping};
 
 /// Retries `f` until it returns `Some`, for at most `within`.
 async fn eventually<T, F, Fut>(within: Duration, what: &str, mut f: F) -> T
@@ -32,26 +30,6 @@ where
         }
         assert!(Instant::now() < deadline, "not within {within:?}: {what}");
         tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-struct Echo;
-impl Actor for Echo {
-    type Args = ();
-    async fn init(_: (), _: &mut Context<Self>) -> Result<Self, InitError> {
-        Ok(Echo)
-    }
-}
-
-#[derive(Serialize, Deserialize)]
-struct Ping(u32);
-impl RemoteMessage for Ping {
-    const NAME: &'static str = "nats-cluster.ping";
-}
-impl Call<Ping> for Echo {
-    type Reply = u32;
-    async fn handle_call(&mut self, Ping(n): Ping, _: &mut Context<Self>) -> CallReply<u32> {
-        CallReply::Reply(n)
     }
 }
 

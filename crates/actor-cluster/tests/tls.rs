@@ -8,10 +8,9 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use actor_cluster::{ClusterError, Node, NodeOptions, RemoteMessage, Tls};
-use actor_core::{Actor, Call, CallReply, Context, InitError};
-use serde::{Deserialize, Serialize};
-use support::NatsServer;
+use actor_cluster::{ClusterError, Node, NodeOptions, Tls};
+use actor_core::Actor;
+use support::{Echo, NatsServer, Ping};
 
 /// Runs `openssl` with `args` in `dir`.
 fn openssl(dir: &Path, args: &[&str]) {
@@ -92,26 +91,6 @@ fn certificates() -> PathBuf {
     dir
 }
 
-struct Echo;
-impl Actor for Echo {
-    type Args = ();
-    async fn init(_: (), _: &mut Context<Self>) -> Result<Self, InitError> {
-        Ok(Echo)
-    }
-}
-
-#[derive(Serialize, Deserialize)]
-struct Ping(u32);
-impl RemoteMessage for Ping {
-    const NAME: &'static str = "tls.ping";
-}
-impl Call<Ping> for Echo {
-    type Reply = u32;
-    async fn handle_call(&mut self, Ping(n): Ping, _: &mut Context<Self>) -> CallReply<u32> {
-        CallReply::Reply(n + 1)
-    }
-}
-
 fn with_tls(options: NodeOptions, dir: &Path, ca: bool, client: bool) -> NodeOptions {
     options.tls(Tls {
         require: true,
@@ -154,7 +133,7 @@ async fn tls_with_client_certificates_works_and_is_enforced() {
             .unwrap();
     }
     let remote = a.remote_ref::<Echo>(b.remote_pid(&echo.pid()));
-    assert_eq!(remote.call(Ping(41)).await.unwrap(), 42);
+    assert_eq!(remote.call(Ping(42)).await.unwrap(), 42);
 
     // Without the client certificate the server refuses; without the CA the node refuses
     // the server's certificate.

@@ -182,8 +182,8 @@ impl<A: Actor> ActorRef<A> {
         if let Err(msg) = self.cell.push_call(CallEnvelope::new(msg, tx)) {
             return Err(CallError::NoProc(msg));
         }
-        // The steps of `request::await_reply`, written out: on this hot path a nested future
-        // costs instructions on every call (docs/benchmarks.md, 2026-12-05 late evening).
+        // The steps of `request::await_reply`, written out rather than awaited as a nested
+        // future, on this hot path (docs/benchmarks.md says why).
         let core = &self.cell.core;
         let outcome = crate::call_timer::timeout(&mut limit, rx).await;
         match outcome {

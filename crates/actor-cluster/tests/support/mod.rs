@@ -232,3 +232,32 @@ impl Process {
         self.child.wait().await.unwrap();
     }
 }
+
+/// Answers each [`Ping`] with its number.
+pub struct Echo;
+
+impl actor_core::Actor for Echo {
+    type Args = ();
+    async fn init(_: (), _: &mut actor_core::Context<Self>) -> Result<Self, actor_core::InitError> {
+        Ok(Echo)
+    }
+}
+
+/// A call across nodes, echoed.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct Ping(pub u32);
+
+impl actor_cluster::RemoteMessage for Ping {
+    const NAME: &'static str = "test.ping";
+}
+
+impl actor_core::Call<Ping> for Echo {
+    type Reply = u32;
+    async fn handle_call(
+        &mut self,
+        Ping(n): Ping,
+        _: &mut actor_core::Context<Self>,
+    ) -> actor_core::CallReply<u32> {
+        actor_core::CallReply::Reply(n)
+    }
+}
