@@ -367,6 +367,11 @@ impl Node {
     /// node is lost; its `pid` is the local proxy of `to` ([`Node::remote_of`] names it).
     /// Cancel with `ctx.demonitor(monitor)`.
     ///
+    /// # Panics
+    ///
+    /// Never from an actor's callback: the proxy is spawned on the actor's runtime, which
+    /// exists wherever a `Context` does.
+    ///
     /// # Examples
     ///
     /// ```no_run
