@@ -176,13 +176,8 @@ pub fn run(scenario: &str, framework: &str) -> Vec<Figure> {
                     .call_timeout(Total, Duration::from_secs(60))
                     .await
                     .expect("total");
-                let elapsed = t.elapsed();
                 assert_eq!(total, REMOTE_CASTS, "every cast arrived");
-                vec![figure(
-                    "remote_cast_throughput",
-                    REMOTE_CASTS as f64 / elapsed.as_secs_f64(),
-                    "/s",
-                )]
+                cast_figures(t)
             }
             ("remote_cast", "nats") => {
                 let (client, server) = (connect().await, connect().await);
@@ -207,13 +202,8 @@ pub fn run(scenario: &str, framework: &str) -> Vec<Figure> {
                         .expect("publish");
                 }
                 let n = counted.await.expect("counter task");
-                let elapsed = t.elapsed();
                 assert_eq!(n, REMOTE_CASTS, "every message arrived");
-                vec![figure(
-                    "remote_cast_throughput",
-                    REMOTE_CASTS as f64 / elapsed.as_secs_f64(),
-                    "/s",
-                )]
+                cast_figures(t)
             }
             ("global", "ours") => {
                 let a = node("a").await;
@@ -277,6 +267,12 @@ pub fn run(scenario: &str, framework: &str) -> Vec<Figure> {
             other => panic!("unknown cluster scenario {other:?}"),
         }
     })
+}
+
+/// The cast throughput of [`REMOTE_CASTS`] casts sent from `started` until now.
+fn cast_figures(started: Instant) -> Vec<Figure> {
+    let rate = REMOTE_CASTS as f64 / started.elapsed().as_secs_f64();
+    vec![figure("remote_cast_throughput", rate, "/s")]
 }
 
 fn global_figures(register: f64, samples: Vec<Duration>) -> Vec<Figure> {

@@ -148,6 +148,11 @@ impl ProcessGroups {
     /// Adds the local process `pid` to `group` (`pg:join/3`). A process may join a group
     /// more than once, and is then a member as many times; it leaves all its groups when it
     /// exits.
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime, the first time `pid` joins: the task that waits for its exit
+    /// is spawned on the current runtime.
     pub fn join(&self, group: &str, pid: &Pid) {
         let first = {
             let mut local = self
@@ -279,6 +284,10 @@ impl ProcessGroups {
     /// # Errors
     ///
     /// [`SendError::Codec`] if the message cannot be encoded; nothing is sent then.
+    ///
+    /// # Panics
+    ///
+    /// As [`RemoteRef::cast`](crate::RemoteRef::cast).
     pub fn cast<A, M>(&self, group: &str, msg: &M) -> Result<usize, SendError>
     where
         A: Cast<M>,
@@ -296,6 +305,10 @@ impl ProcessGroups {
     /// [`cast`](Self::cast) does.
     ///
     /// # Errors
+    ///
+    /// As [`cast`](Self::cast).
+    ///
+    /// # Panics
     ///
     /// As [`cast`](Self::cast).
     pub fn send_info<A, M>(&self, group: &str, msg: &M) -> Result<usize, SendError>

@@ -353,6 +353,11 @@ impl<A: Actor> RemoteRef<A> {
     /// # Errors
     ///
     /// [`SendError::Codec`] if the message cannot be encoded.
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime, when this is the first frame to the process's node: the
+    /// writer of that node is spawned on the current runtime.
     pub fn cast<M>(&self, msg: M) -> Result<(), SendError>
     where
         A: Cast<M>,
@@ -370,6 +375,10 @@ impl<A: Actor> RemoteRef<A> {
     /// Sends `msg` to the process's info handler: `erlang:send/2` to a remote pid.
     ///
     /// # Errors
+    ///
+    /// As [`cast`](Self::cast).
+    ///
+    /// # Panics
     ///
     /// As [`cast`](Self::cast).
     pub fn send_info<M>(&self, msg: M) -> Result<(), SendError>
