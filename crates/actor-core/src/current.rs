@@ -37,8 +37,15 @@ pub(crate) fn current_pid() -> Option<Pid> {
     current_id().and_then(crate::system::find_actor)
 }
 
+/// Runs as actor `id` until the guard is dropped: a start running its actor's `init` in the
+/// starter's poll.
+#[inline]
+pub(crate) fn enter(id: ActorId) -> Enter {
+    Enter::new(id.as_u64())
+}
+
 /// Sets the slot to `id` until dropped, then puts back the previous value.
-struct Enter {
+pub(crate) struct Enter {
     previous: u64,
 }
 

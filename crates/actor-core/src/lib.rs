@@ -103,7 +103,7 @@ pub use observe::{report_panics_with_tracing, set_span_level, span_level};
 pub use pid::{ActorId, Pid};
 pub use request::PendingReply;
 pub use signal::{Down, Exit, MonitorRef, link, link_pids, self_pid, unlink, unlink_pids};
-pub use spawn::Start;
+pub use spawn::{Start, StartFuture};
 pub use stream::{StreamMessage, StreamRef};
 pub use system::{ActorInfo, Status, find_actor, live_actors, live_count};
 pub use timer::TimerRef;

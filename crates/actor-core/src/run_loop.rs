@@ -90,31 +90,108 @@ enum Next<A: Actor> {
 /// task.
 pub(crate) type Starting<A> = Pin<Box<dyn Future<Output = Option<(A, Context<A>)>> + Send>>;
 
-/// Builds the start phase of a new actor's task.
+/// What `init` gave: the running actor and its context, or why it did not start (the
+/// failed start already fully cleaned up, R-GS-2, R-NAME-3).
+type Started<A> = Result<(A, Context<A>), StartError>;
+
+pin_project_lite::pin_project! {
+    /// The start phase of an actor: claims the names and runs `init`.
+    ///
+    /// The starter may poll it first, in its own task and as the new actor
+    /// ([`poll_init`](Self::poll_init)): an `init` that finishes in that poll leaves its
+    /// result here for the actor's task to take, and nobody needs an acknowledgement. Otherwise
+    /// the starter gives it a channel ([`acknowledge_to`](Self::acknowledge_to)) and the
+    /// actor's task, polling it as a future, finishes `init` and tells the starter through it.
+    pub(crate) struct StartTask<A: Actor, F> {
+        #[pin]
+        init: Option<F>,
+        started: Option<(A, Context<A>)>,
+        ack: Option<oneshot::Sender<Result<(), StartError>>>,
+    }
+}
+
+impl<A: Actor, F: Future<Output = Started<A>>> StartTask<A, F> {
+    /// Polls the start phase until `init` is done: `Ok` once the actor runs (its state kept
+    /// here for the task), or the failed start's error.
+    pub(crate) fn poll_init(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), StartError>> {
+        let mut this = self.project();
+        let Some(init) = this.init.as_mut().as_pin_mut() else {
+            // Done already: a second poll by the task after the starter's.
+            return std::task::Poll::Ready(Ok(()));
+        };
+        let started = std::task::ready!(init.poll(cx));
+        this.init.set(None);
+        std::task::Poll::Ready(started.map(|pair| {
+            *this.started = Some(pair);
+        }))
+    }
+
+    /// Where the actor's task reports the end of `init`, when the starter waits for it.
+    pub(crate) fn acknowledge_to(
+        self: Pin<&mut Self>,
+        ack: oneshot::Sender<Result<(), StartError>>,
+    ) {
+        *self.project().ack = Some(ack);
+    }
+}
+
+impl<A: Actor, F: Future<Output = Started<A>>> Future for StartTask<A, F> {
+    type Output = Option<(A, Context<A>)>;
+
+    fn poll(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let done = std::task::ready!(self.as_mut().poll_init(cx));
+        let this = self.project();
+        // The starter may have given up waiting; the actor runs all the same, as in OTP.
+        let failed = done.is_err();
+        if let Some(ack) = this.ack.take() {
+            let _ = ack.send(done);
+        }
+        if failed {
+            return std::task::Poll::Ready(None);
+        }
+        std::task::Poll::Ready(this.started.take())
+    }
+}
+
+/// Builds the start phase of a new actor.
 pub(crate) fn start<A: Actor>(
     cell: Arc<ActorCell<A>>,
     args: A::Args,
     parent: Option<Pid>,
     names: Names,
-    ack: oneshot::Sender<Result<(), StartError>>,
-) -> Starting<A> {
+) -> Pin<Box<StartTask<A, impl Future<Output = Started<A>> + Send>>> {
     // An `async` block, not an `async fn`, which would hold its arguments twice (see `run`).
-    Box::pin(async move {
+    let init = async move {
         let pid = cell.pid();
         let core = &cell.core;
 
         // R-NAME-2b: the new actor registers itself; a clash means it exits normal, no init.
         for name in names.as_slice() {
-            if let Err(e) = name.claim_at_start(&pid).await {
-                let err = match e {
-                    RegisterError::Taken(holder) => StartError::AlreadyStarted(holder),
-                    RegisterError::Unsupported(why) => StartError::InvalidName(why),
-                    RegisterError::NoProc => {
-                        StartError::InvalidName("the registry found the new actor dead")
-                    }
-                };
-                fail_start(&pid, parent.as_ref(), ExitReason::Normal, err, ack);
-                return None;
+            // A registry is user code: its panic fails the start as one in `init` does.
+            let (exit_reason, err) = match catch(core, || name.claim_at_start(&pid)).await {
+                Ok(Ok(())) => (ExitReason::Normal, None),
+                Ok(Err(RegisterError::Taken(holder))) => {
+                    (ExitReason::Normal, Some(StartError::AlreadyStarted(holder)))
+                }
+                Ok(Err(RegisterError::Unsupported(why))) => {
+                    (ExitReason::Normal, Some(StartError::InvalidName(why)))
+                }
+                Ok(Err(RegisterError::NoProc)) => (
+                    ExitReason::Normal,
+                    Some(StartError::InvalidName(
+                        "the registry found the new actor dead",
+                    )),
+                ),
+                Err(panic) => (panic.clone(), Some(StartError::Failed(panic))),
+            };
+            if let Some(err) = err {
+                return Err(fail_start(&pid, parent.as_ref(), exit_reason, err));
             }
             if !core.add_name(name.clone()) {
                 name.release(&pid);
@@ -127,9 +204,7 @@ pub(crate) fn start<A: Actor>(
             Ok(Ok(actor)) => {
                 core.set_running();
                 tracing::debug!("actor started");
-                // The starter may have given up waiting; the actor runs all the same, as in OTP.
-                let _ = ack.send(Ok(()));
-                return Some((actor, ctx));
+                return Ok((actor, ctx));
             }
             Ok(Err(InitError::Ignore)) => (ExitReason::Normal, StartError::Ignored),
             Ok(Err(InitError::Stop(reason))) => (reason.clone(), StartError::Failed(reason)),
@@ -137,8 +212,12 @@ pub(crate) fn start<A: Actor>(
             Err(panic) => (panic.clone(), StartError::Failed(panic)),
         };
         drop(ctx);
-        fail_start(&pid, parent.as_ref(), exit_reason, err, ack);
-        None
+        Err(fail_start(&pid, parent.as_ref(), exit_reason, err))
+    };
+    Box::pin(StartTask {
+        init: Some(init),
+        started: None,
+        ack: None,
     })
 }
 
@@ -277,15 +356,14 @@ pub(crate) fn run<A: Actor>(
     }
 }
 
-/// `init` did not produce a running actor: exit with `exit_reason`, fully clean up, then
-/// tell the starter (R-GS-2, R-NAME-3).
+/// `init` did not produce a running actor: exit with `exit_reason` and fully clean up
+/// (R-GS-2, R-NAME-3); then the starter may be told `err`, which this returns.
 fn fail_start(
     pid: &Pid,
     parent: Option<&Pid>,
     exit_reason: ExitReason,
     err: StartError,
-    ack: oneshot::Sender<Result<(), StartError>>,
-) {
+) -> StartError {
     if let Some(parent) = parent {
         // A trapping starter is not left an EXIT (OTP >= 26); a non-trapping one is killed by
         // the link when the reason is abnormal, so the link stays for that case.
@@ -295,7 +373,7 @@ fn fail_start(
     }
     pid.inner.core().set_exit(exit_reason);
     cell::cleanup(pid, ExitReason::Normal);
-    let _ = ack.send(Err(err));
+    err
 }
 
 #[cfg(test)]

@@ -1,9 +1,12 @@
 //! Starting actors: `start`, `start_link`, names, start timeout, mailbox kind.
 
+use std::cell::Cell;
 use std::fmt;
 use std::future::{Future, IntoFuture};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
 use tokio::runtime::Handle;
@@ -13,12 +16,14 @@ use crate::actor::Actor;
 use crate::actor_ref::ActorRef;
 use crate::cell::{ActorCell, ExitGuard};
 use crate::context::current_pid;
-use crate::current::AsCurrent;
+use crate::current::{self, AsCurrent};
 use crate::error::StartError;
-use crate::mailbox::Mailbox;
+use crate::exit::ExitReason;
+use crate::harness::call_caught;
+use crate::mailbox::{Mailbox, MailboxRx};
 use crate::name::Name;
 use crate::pid::Pid;
-use crate::run_loop;
+use crate::run_loop::{self, StartTask};
 use crate::signal;
 use crate::system;
 
@@ -137,7 +142,6 @@ impl<A: Actor> Start<A> {
         self
     }
 
-    // An `async` block, not an `async fn`, which would hold `self` twice (see `run_loop::run`).
     /// Spawns the actor without waiting for its `init`: Erlang's `spawn` rather than
     /// `proc_lib:start`. The reference is usable at once: messages sent now are queued, and
     /// handled once `init` has run. A failed `init` is seen only as the actor's exit (by a
@@ -170,14 +174,31 @@ impl<A: Actor> Start<A> {
     /// # }
     /// ```
     pub fn spawn(self) -> Result<ActorRef<A>, StartError> {
-        // Nobody waits for the acknowledgement: the actor's task ignores a dropped receiver.
-        self.launch().map(|launched| ActorRef {
-            cell: launched.cell,
-        })
+        let Launch {
+            cell,
+            starting,
+            rx,
+            guard,
+            handle,
+            ..
+        } = self.prepare()?;
+        // Nobody waits for the acknowledgement: `init` runs in the actor's task.
+        spawn_task(&handle, &cell, starting, rx, guard);
+        Ok(ActorRef { cell })
     }
 
-    /// Checks the names, creates the actor, links it to its parent and spawns its task.
-    fn launch(self) -> Result<Launched<A>, StartError> {
+    /// Checks the names, creates the actor and links it to its parent; its task is not yet
+    /// spawned.
+    #[allow(
+        clippy::type_complexity,
+        reason = "the start phase's future type is only named by inference"
+    )]
+    fn prepare(
+        self,
+    ) -> Result<
+        Launch<A, impl Future<Output = Result<(A, crate::Context<A>), StartError>> + Send>,
+        StartError,
+    > {
         let handle = Handle::try_current().map_err(|_| StartError::NoRuntime)?;
         // R-NAME-2a: a name that resolves means nothing is spawned.
         for name in self.names.as_slice() {
@@ -192,74 +213,201 @@ impl<A: Actor> Start<A> {
             signal::link_pair(parent, &pid);
         }
         system::remember(&pid);
-        let (ack_tx, ack) = oneshot::channel();
         let guard = ExitGuard { pid: pid.clone() };
-        let starting = run_loop::start(cell.clone(), self.args, parent.clone(), self.names, ack_tx);
-        let task = run_loop::run(starting, rx, guard);
-        let join = handle.spawn(AsCurrent::new(pid.id(), task));
-        cell.core.set_abort(join.abort_handle());
-        Ok(Launched {
+        let starting = run_loop::start(cell.clone(), self.args, parent.clone(), self.names);
+        Ok(Launch {
             cell,
             pid,
             parent,
-            ack,
+            starting,
+            rx,
+            guard,
+            handle,
             timeout: self.timeout,
         })
     }
 
-    #[allow(
-        clippy::manual_async_fn,
-        reason = "an `async fn` would hold its arguments twice in the future"
-    )]
-    fn run(self) -> impl Future<Output = Result<ActorRef<A>, StartError>> + Send {
-        async move {
-            let Launched {
-                cell,
-                pid,
-                parent,
-                ack: ack_rx,
-                timeout,
-            } = self.launch()?;
-            // From here until a result is returned, dropping this future (a `select!` or
-            // `timeout` around the start) kills the child: nobody could reach it otherwise.
-            let mut abandoned = Abandoned {
-                child: Some(pid.clone()),
-                parent: parent.clone(),
+    /// The first poll of the start: the actor is created, and its `init` is run right here
+    /// when it can be (see [`StartFuture`]); otherwise its task is spawned to run it and the
+    /// rest of the start waits for its acknowledgement.
+    fn begin(self, cx: &mut TaskContext<'_>) -> Begun<A> {
+        let Launch {
+            cell,
+            pid,
+            parent,
+            mut starting,
+            rx,
+            guard,
+            handle,
+            timeout,
+        } = match self.prepare() {
+            Ok(launch) => launch,
+            Err(e) => return Begun::Done(Err(e)),
+        };
+        // A start timeout must be able to fire while `init` runs, so such a start waits from
+        // another task; so does a start nested too deep in other starts' `init`s.
+        let inline = match timeout {
+            None => InlineStart::enter(),
+            Some(_) => None,
+        };
+        if let Some(depth) = inline {
+            let polled = {
+                let _as_child = current::enter(pid.id());
+                catch_unwind(AssertUnwindSafe(|| starting.as_mut().poll_init(cx)))
             };
-
-            let ack = match timeout {
-                None => ack_rx.await,
-                Some(timeout) => match tokio::time::timeout(timeout, ack_rx).await {
-                    Ok(ack) => ack,
-                    Err(_) => {
-                        // {error, timeout}: unlink first so the parent hears nothing, then kill
-                        // and wait for the full exit.
-                        abandoned.kill();
-                        pid.exited().await;
-                        return Err(StartError::Timeout);
+            drop(depth);
+            match polled {
+                Ok(Poll::Ready(Ok(()))) => {
+                    spawn_task(&handle, &cell, starting, rx, guard);
+                    // The start returns at its next poll, after the actor's task has had its
+                    // first one: yielding here keeps a loop of starts from queuing up tasks
+                    // that have not run yet (and the memory their start phases hold).
+                    cx.waker().wake_by_ref();
+                    return Begun::Started(
+                        ActorRef { cell },
+                        Abandoned {
+                            child: Some(pid),
+                            parent,
+                        },
+                    );
+                }
+                // Cleaned up already (`run_loop::fail_start`): no task to spawn.
+                Ok(Poll::Ready(Err(e))) => {
+                    // R-GS-2: a non-trapping parent killed by the link never sees the start
+                    // return; its task ends at this poll's end.
+                    if parent.is_some_and(|p| p.inner.core().is_doomed()) {
+                        return Begun::ParentKilled;
                     }
-                },
-            };
-            // The child's fate is settled (running and handed over, or cleaned up by its own
-            // failed start); a drop from here on leaves it alone.
-            abandoned.child = None;
-            match ack {
-                Ok(Ok(())) => Ok(ActorRef { cell }),
-                Ok(Err(e)) => Err(e),
-                // The actor died before acknowledging (killed by a signal during init).
-                Err(_) => Err(StartError::Failed(pid.exited().await)),
+                    return Begun::Done(Err(e));
+                }
+                Ok(Poll::Pending) => {}
+                Err(payload) => {
+                    // A panic outside `init` (a registry's code claiming a name): the start
+                    // fails with it, as if the actor's task had panicked there.
+                    let reason = ExitReason::from_panic(payload.as_ref());
+                    pid.inner.core().set_exit(reason.clone());
+                    // What the start phase holds (the arguments, a half-built state) is
+                    // dropped as the actor; a panic in a `Drop` there is contained.
+                    let _ = {
+                        let _as_child = current::enter(pid.id());
+                        call_caught(move || drop(starting))
+                    };
+                    drop(guard);
+                    return Begun::Done(Err(StartError::Failed(reason)));
+                }
             }
         }
+        let (ack_tx, ack) = oneshot::channel();
+        starting.as_mut().acknowledge_to(ack_tx);
+        spawn_task(&handle, &cell, starting, rx, guard);
+        Begun::Waiting(Box::pin(wait_for_init(cell, pid, parent, ack, timeout)))
     }
 }
 
-/// A spawned actor, before its start is acknowledged.
-struct Launched<A: Actor> {
+/// A created actor whose task is not yet spawned.
+struct Launch<A: Actor, F> {
+    cell: Arc<ActorCell<A>>,
+    pid: Pid,
+    parent: Option<Pid>,
+    starting: Pin<Box<StartTask<A, F>>>,
+    rx: MailboxRx<A>,
+    guard: ExitGuard,
+    handle: Handle,
+    timeout: Option<Duration>,
+}
+
+/// Spawns the actor's task: the start phase (done already, or to finish), then the loop.
+fn spawn_task<A: Actor, F>(
+    handle: &Handle,
+    cell: &Arc<ActorCell<A>>,
+    starting: Pin<Box<StartTask<A, F>>>,
+    rx: MailboxRx<A>,
+    guard: ExitGuard,
+) where
+    F: Future<Output = Result<(A, crate::Context<A>), StartError>> + Send + 'static,
+{
+    let task = run_loop::run(starting, rx, guard);
+    let join = handle.spawn(AsCurrent::new(cell.core.id, task));
+    cell.core.set_abort(join.abort_handle());
+}
+
+/// Waits for a spawned actor's acknowledgement of `init`.
+async fn wait_for_init<A: Actor>(
     cell: Arc<ActorCell<A>>,
     pid: Pid,
     parent: Option<Pid>,
     ack: oneshot::Receiver<Result<(), StartError>>,
     timeout: Option<Duration>,
+) -> Result<ActorRef<A>, StartError> {
+    // From here until a result is returned, dropping this future (a `select!` or `timeout`
+    // around the start) kills the child: nobody could reach it otherwise.
+    let mut abandoned = Abandoned {
+        child: Some(pid.clone()),
+        parent,
+    };
+    let ack = match timeout {
+        None => ack.await,
+        Some(timeout) => match tokio::time::timeout(timeout, ack).await {
+            Ok(ack) => ack,
+            Err(_) => {
+                // {error, timeout}: unlink first so the parent hears nothing, then kill and
+                // wait for the full exit.
+                abandoned.kill();
+                pid.exited().await;
+                return Err(StartError::Timeout);
+            }
+        },
+    };
+    // The child's fate is settled (running and handed over, or cleaned up by its own failed
+    // start); a drop from here on leaves it alone.
+    abandoned.child = None;
+    match ack {
+        Ok(Ok(())) => Ok(ActorRef { cell }),
+        Ok(Err(e)) => Err(e),
+        // The actor died before acknowledging (killed by a signal during init).
+        Err(_) => Err(StartError::Failed(pid.exited().await)),
+    }
+}
+
+/// How many starts are running `init` in their starter's poll on this thread, one inside
+/// another's `init` (a supervisor starting its children).
+const MAX_INLINE_DEPTH: u32 = 8;
+
+thread_local! {
+    static INLINE_DEPTH: Cell<u32> = const { Cell::new(0) };
+}
+
+/// One level of [`INLINE_DEPTH`], given back on drop (a panic included).
+struct InlineStart(());
+
+impl InlineStart {
+    /// A level, unless [`MAX_INLINE_DEPTH`] are taken: the stack of nested `init`s stays
+    /// bounded however deep a chain of starts goes.
+    fn enter() -> Option<Self> {
+        INLINE_DEPTH.with(|depth| {
+            let d = depth.get();
+            (d < MAX_INLINE_DEPTH).then(|| {
+                depth.set(d + 1);
+                InlineStart(())
+            })
+        })
+    }
+}
+
+impl Drop for InlineStart {
+    fn drop(&mut self) {
+        INLINE_DEPTH.with(|depth| depth.set(depth.get().saturating_sub(1)));
+    }
+}
+
+/// What the first poll of a start came to.
+enum Begun<A: Actor> {
+    Done(Result<ActorRef<A>, StartError>),
+    /// `init` is done and the actor's task spawned: the start returns at the next poll.
+    Started(ActorRef<A>, Abandoned),
+    /// The failed start's link killed the starter: the start never returns.
+    ParentKilled,
+    Waiting(Pin<Box<dyn Future<Output = Result<ActorRef<A>, StartError>> + Send>>),
 }
 
 /// Kills a child whose start was given up (the start future dropped, or timed out) before
@@ -287,12 +435,120 @@ impl Drop for Abandoned {
     }
 }
 
+/// The future of a [`Start`]: awaiting it starts the actor (see [`Start`] for what it
+/// returns and when, and for its cancel safety).
+///
+/// The actor's `init` runs as the new actor (its own [`self_pid`](crate::self_pid), its own
+/// span), in its own task or, to spare a round trip, in this future's first poll: when the
+/// start has no [`timeout`](Start::timeout), the first poll runs `init` up to its first
+/// pending await, and an `init` that finishes there is acknowledged without leaving this
+/// poll. An `init` that awaits something not ready goes on in the actor's task, and this
+/// future waits for it. Nothing else tells the two apart: the actor is linked, named and
+/// reachable in the same order, and the same errors come back.
+///
+/// # Panics
+///
+/// Polling it again after it returned a result panics, as most futures do.
+///
+/// # Examples
+///
+/// ```
+/// use std::future::IntoFuture;
+/// use actor_core::{Actor, Context, InitError, StartFuture};
+///
+/// struct Worker;
+/// impl Actor for Worker {
+///     type Args = ();
+///     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, InitError> { Ok(Worker) }
+/// }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let starting: StartFuture<Worker> = Worker::start(()).into_future();
+/// let worker = starting.await.unwrap();
+/// assert!(worker.is_alive());
+/// # }
+/// ```
+#[must_use = "futures do nothing unless awaited"]
+pub struct StartFuture<A: Actor> {
+    state: StartState<A>,
+}
+
+enum StartState<A: Actor> {
+    New(Start<A>),
+    Waiting(Pin<Box<dyn Future<Output = Result<ActorRef<A>, StartError>> + Send>>),
+    /// See [`Begun::Started`]; dropped before the next poll, the guard kills the actor.
+    Started(ActorRef<A>, Abandoned),
+    /// The starter is being killed (see [`Begun::ParentKilled`]).
+    ParentKilled,
+    Done,
+}
+
+// Nothing in it is ever pinned in place: the `Start` is moved out at the first poll, and the
+// waiting future is boxed.
+impl<A: Actor> Unpin for StartFuture<A> {}
+
+impl<A: Actor> Future for StartFuture<A> {
+    type Output = Result<ActorRef<A>, StartError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let mut waiting = match std::mem::replace(&mut this.state, StartState::Done) {
+            StartState::New(start) => match start.begin(cx) {
+                Begun::Done(result) => return Poll::Ready(result),
+                Begun::Started(actor, abandoned) => {
+                    this.state = StartState::Started(actor, abandoned);
+                    return Poll::Pending;
+                }
+                Begun::ParentKilled => {
+                    this.state = StartState::ParentKilled;
+                    return Poll::Pending;
+                }
+                Begun::Waiting(waiting) => waiting,
+            },
+            StartState::Waiting(waiting) => waiting,
+            StartState::Started(actor, mut abandoned) => {
+                abandoned.child = None;
+                return Poll::Ready(Ok(actor));
+            }
+            StartState::ParentKilled => {
+                this.state = StartState::ParentKilled;
+                return Poll::Pending;
+            }
+            StartState::Done => panic!("a StartFuture polled after it returned"),
+        };
+        match waiting.as_mut().poll(cx) {
+            Poll::Ready(result) => Poll::Ready(result),
+            Poll::Pending => {
+                this.state = StartState::Waiting(waiting);
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl<A: Actor> fmt::Debug for StartFuture<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match &self.state {
+            StartState::New(_) => "new",
+            StartState::Waiting(_) | StartState::Started(..) => "waiting for init",
+            StartState::ParentKilled => "starter killed by the failed start",
+            StartState::Done => "done",
+        };
+        f.debug_struct("StartFuture")
+            .field("actor", &std::any::type_name::<A>())
+            .field("state", &state)
+            .finish()
+    }
+}
+
 impl<A: Actor> IntoFuture for Start<A> {
     type Output = Result<ActorRef<A>, StartError>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
+    type IntoFuture = StartFuture<A>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.run())
+        StartFuture {
+            state: StartState::New(self),
+        }
     }
 }
 

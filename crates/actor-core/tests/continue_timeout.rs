@@ -58,29 +58,33 @@ impl Call<CallThenContinue> for Chain {
 async fn continuations_chain_and_run_before_anything_queued() {
     let (tx, mut log) = mpsc::unbounded_channel();
     let chain = Chain::start(tx).await.unwrap();
-    chain.cast(Poke(100)); // sent by the test right after start returned
-    chain.call(CallThenContinue).await.unwrap();
-    chain.cast(Poke(200));
     let mut seen = Vec::new();
-    while seen.len() < 10 {
+    while seen.len() < 4 {
         seen.push(log.recv().await.unwrap());
     }
     // The whole chain runs before anything queued, even what the actor sent itself.
+    assert_eq!(seen, ["continue 3", "continue 2", "continue 1", "poke 0"]);
+    // Sent once the chain has run, so after the pokes it queued.
+    chain.cast(Poke(100));
+    chain.call(CallThenContinue).await.unwrap();
+    chain.cast(Poke(200));
+    seen.clear();
+    while seen.len() < 6 {
+        seen.push(log.recv().await.unwrap());
+    }
+    // Then the mailbox in its order; a call's continuation runs after its reply and before
+    // the next message.
     assert_eq!(
-        seen[..4],
-        ["continue 3", "continue 2", "continue 1", "poke 0"]
+        seen,
+        [
+            "poke 3",
+            "poke 2",
+            "poke 100",
+            "call",
+            "continue 1",
+            "poke 200"
+        ]
     );
-    // Then the mailbox, in each sender's order: the actor's own pokes 3 then 2, and the
-    // test's poke 100 (sent concurrently, so it may fall anywhere among them).
-    let mine: Vec<&str> = seen[4..7]
-        .iter()
-        .map(String::as_str)
-        .filter(|s| *s != "poke 100")
-        .collect();
-    assert!(seen[4..7].iter().any(|s| s == "poke 100"));
-    assert_eq!(mine, ["poke 3", "poke 2"]);
-    // A call's continuation runs after its reply and before the next message.
-    assert_eq!(seen[7..], ["call", "continue 1", "poke 200"]);
 }
 
 #[tokio::test(start_paused = true)]
