@@ -133,6 +133,13 @@ impl<A: Actor> ActorRef<A> {
     /// Calls the actor, waiting at most `timeout` for the reply: `GenServer.call/3`. Use
     /// `Duration::MAX` to wait forever (`:infinity`).
     ///
+    /// A call never times out before `timeout` has passed. On a multi-thread runtime a
+    /// timeout of a second or more (the 5 s default among them) is counted in 10 ms ticks of
+    /// the runtime's call clock, which spares every call a clock read; it ends at most about
+    /// a tick, plus the runtime's delay in running its ticker, after the deadline. A shorter
+    /// timeout, or any on a current-thread runtime (whose clock a test may pause), ends at
+    /// tokio's timer resolution (1 ms) after it.
+    ///
     /// # Errors
     ///
     /// As [`call`](Self::call).

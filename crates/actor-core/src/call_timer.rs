@@ -9,6 +9,12 @@
 //! armed timer), or moves it otherwise. A kept timer that fires before the call's deadline is
 //! moved to that deadline then, and the call waits on; it never times out early.
 //!
+//! There too, a timeout of a second or more (the default among them) is fixed without a
+//! clock read: as a tick of the runtime's call clock (`call_ticks`), one atomic load. The
+//! timer is then armed for when that tick should come, and the tick's count, not the timer,
+//! decides that the call has timed out. A kept timer armed for a tick no later than a call's
+//! own is kept without working out when that call's tick comes.
+//!
 //! The contract that keeps this safe:
 //! - Only timers of a multi-thread runtime are kept. Tokio's clock can only be paused on a
 //!   current-thread runtime, where an armed timer is what the paused clock advances to when
@@ -38,6 +44,8 @@ use crossbeam_utils::atomic::AtomicCell;
 use tokio::runtime::{Handle, Id, RuntimeFlavor};
 use tokio::time::{Instant, Sleep};
 
+use crate::call_ticks::{TICKED_FROM, Ticks};
+
 pin_project_lite::pin_project! {
     /// A call's timer, with the slot it was made for (none: not kept). It may be kept in
     /// any open slot of the same runtime: the thread a call ends on may not be the one it
@@ -47,6 +55,10 @@ pin_project_lite::pin_project! {
         // The waker the timer was last polled with, while the timer still holds it: neither
         // fired nor reset since.
         waker: Option<Waker>,
+        // The tick of the runtime's call clock the timer is armed to look for (`None`: armed
+        // for an instant): a later call counting to that tick or a later one keeps it armed
+        // as it is without working out when its own tick comes.
+        tick: Option<u64>,
         #[pin]
         sleep: Sleep,
     }
@@ -58,6 +70,8 @@ pin_project_lite::pin_project! {
 /// that cycle when it closes the slot.
 struct Slot {
     runtime: Id,
+    /// The runtime's call clock, for the long timeouts of calls.
+    ticks: Arc<Ticks>,
     /// The runtime is shutting down: the keeper has emptied the slot, which keeps nothing
     /// from now on. Set before the keeper empties the slot, read after a timer is put in
     /// (both sequentially consistent), so a timer put in concurrently is taken out again by
@@ -72,6 +86,7 @@ impl Slot {
     fn new(handle: &Handle) -> Arc<Self> {
         let slot = Arc::new(Slot {
             runtime: handle.id(),
+            ticks: Ticks::of(handle),
             closed: AtomicBool::new(false),
             kept: AtomicCell::new(None),
         });
@@ -138,13 +153,24 @@ fn with_slot<R>(f: impl FnOnce(&mut Option<Arc<Slot>>) -> R) -> Option<R> {
 /// The deadline passed first.
 pub(crate) struct Elapsed;
 
-/// A call's deadline: its timeout, and the instant it ends, read from the clock when a wait
-/// first needs it (a call whose reply is there at once reads no clock).
+/// A call's deadline: its timeout, and when it ends, fixed when a wait first needs it (a
+/// call whose reply is there at once reads no clock and no tick).
 pub(crate) struct Deadline {
     timeout: Duration,
-    /// `None`: not read yet. `Some(None)`: never (`Duration::MAX`, OTP's `infinity`, or an
-    /// instant too far off to represent).
-    at: Option<Option<Instant>>,
+    at: At,
+}
+
+/// When a [`Deadline`] ends.
+#[derive(Clone, Copy)]
+enum At {
+    /// Not fixed yet.
+    Unfixed,
+    /// Never: `Duration::MAX` (OTP's `infinity`), or an instant too far off to represent.
+    Never,
+    /// At this instant.
+    Instant(Instant),
+    /// Once the runtime's call clock counts this tick (see `call_ticks`).
+    Tick(u64),
 }
 
 impl Deadline {
@@ -152,28 +178,69 @@ impl Deadline {
     pub(crate) fn after(timeout: Duration) -> Self {
         Self {
             timeout,
-            at: (timeout == Duration::MAX).then_some(None),
+            at: if timeout == Duration::MAX {
+                At::Never
+            } else {
+                At::Unfixed
+            },
         }
     }
 
     fn is_never(&self) -> bool {
-        matches!(self.at, Some(None))
+        matches!(self.at, At::Never)
     }
 
-    /// The deadline, read now if not yet. On a multi-thread runtime it is read from the
-    /// monotonic clock directly (tokio's clock cannot be paused there); anywhere else from
-    /// tokio's clock, which a test may have paused. Either way the call never times out
-    /// early.
-    fn fix(&mut self, multi_thread: bool) -> Option<Instant> {
-        *self.at.get_or_insert_with(|| {
-            let now = if multi_thread {
-                Instant::from_std(std::time::Instant::now())
-            } else {
-                Instant::now()
+    /// Fixes the deadline if not yet, and gives it (`None`: never). `ticks` is the runtime's
+    /// call clock on a multi-thread runtime: a long timeout is counted on it, a short one is
+    /// read from the monotonic clock directly (tokio's clock cannot be paused there).
+    /// Anywhere else the deadline is read from tokio's clock, which a test may have paused.
+    /// Either way the call never times out early.
+    fn fix(&mut self, ticks: Option<&Ticks>) -> Option<At> {
+        let ticks = ticks.filter(|t| !t.is_closed());
+        if let (At::Tick(_), None) = (self.at, ticks) {
+            // Counted on a clock no longer there (its runtime is shutting down): from now,
+            // which is later than the start.
+            self.at = At::Unfixed;
+        }
+        if let At::Unfixed = self.at {
+            self.at = match ticks {
+                Some(t) if self.timeout >= TICKED_FROM => At::Tick(t.target(self.timeout)),
+                Some(_) => {
+                    instant_after(Instant::from_std(std::time::Instant::now()), self.timeout)
+                }
+                None => instant_after(Instant::now(), self.timeout),
             };
-            now.checked_add(self.timeout)
-        })
+        }
+        match self.at {
+            at @ (At::Instant(_) | At::Tick(_)) => Some(at),
+            At::Unfixed | At::Never => None,
+        }
     }
+
+    /// Whether a timer armed for this deadline, now fired at `fired`, ends the wait; if not,
+    /// when to fire again. `ticks` as for [`fix`](Self::fix).
+    fn check(&mut self, fired: Instant, ticks: Option<&Ticks>) -> Option<Instant> {
+        match self.at {
+            At::Instant(at) if fired >= at => None,
+            At::Instant(at) => Some(at),
+            At::Tick(target) => match ticks.filter(|t| !t.is_closed()) {
+                Some(t) if t.reached(target) => None,
+                Some(t) => Some(t.rearm(target)),
+                None => {
+                    // See `fix`: from now on, by the clock.
+                    self.at = instant_after(Instant::now(), self.timeout);
+                    self.check(fired, None)
+                }
+            },
+            // No timer is armed for these.
+            At::Unfixed | At::Never => None,
+        }
+    }
+}
+
+/// `timeout` after `now`, or never if that cannot be represented.
+fn instant_after(now: Instant, timeout: Duration) -> At {
+    now.checked_add(timeout).map_or(At::Never, At::Instant)
 }
 
 /// A timer for `limit`'s deadline, fixed now if not yet, for the task `waker` wakes: the
@@ -186,22 +253,43 @@ impl Deadline {
 fn take(limit: &mut Deadline, waker: &Waker) -> Option<Pin<Box<Timer>>> {
     let found = with_slot(|slot| take_kept(slot, waker));
     // A timer is kept only on a multi-thread runtime, the only place it is found or made
-    // for a slot.
-    let multi_thread = matches!(found, Some(Found::Kept(_) | Found::New(Some(_))));
-    let Some(deadline) = limit.fix(multi_thread) else {
+    // for a slot, and only there is the runtime's call clock used.
+    let origin = match &found {
+        Some(Found::Kept(timer)) => timer.origin.as_ref(),
+        Some(Found::New(origin)) => origin.as_ref(),
+        None => None,
+    };
+    let ticks = origin.map(|o| &*o.ticks);
+    let Some(at) = limit.fix(ticks) else {
         if let Some(Found::Kept(timer)) = found {
             give_back(timer);
         }
         return None;
     };
+    // When the timer fires, and the tick it looks for. `fix` made a tick deadline only with
+    // the runtime's clock at hand, so `ticks` is there for one.
+    let arm = |ticks: Option<&Ticks>| match (at, ticks) {
+        (At::Tick(target), Some(t)) => (t.hint(target), Some(target)),
+        (At::Instant(deadline), _) => (deadline, None),
+        // Not reached (see above): look again a tick from now.
+        _ => (Instant::now() + crate::call_ticks::TICK, None),
+    };
     let origin = match found {
         Some(Found::Kept(mut kept)) => {
             let this = kept.as_mut().project();
-            // An armed timer that fires no later than `deadline` is kept as it is: if it fires
-            // first, `timeout` moves it to `deadline` then. So a thread making calls back
-            // to back resets its timer about once per timeout, not once per call.
-            if this.sleep.is_elapsed() || this.sleep.deadline() > deadline {
+            let ticks = this.origin.as_deref().map(|o| &*o.ticks);
+            // An armed timer that fires no later than the deadline is kept as it is: if it
+            // fires first, `timeout` moves it to the deadline then. So a thread making calls
+            // back to back resets its timer about once per timeout, not once per call.
+            let keep = !this.sleep.is_elapsed()
+                && match (at, *this.tick) {
+                    (At::Tick(target), Some(armed)) => armed <= target,
+                    _ => this.sleep.deadline() <= arm(ticks).0,
+                };
+            if !keep {
+                let (deadline, tick) = arm(ticks);
                 this.sleep.reset(deadline);
+                *this.tick = tick;
                 *this.waker = None;
             }
             return Some(kept);
@@ -209,9 +297,11 @@ fn take(limit: &mut Deadline, waker: &Waker) -> Option<Pin<Box<Timer>>> {
         Some(Found::New(origin)) => origin,
         None => None,
     };
+    let (deadline, tick) = arm(origin.as_ref().map(|o| &*o.ticks));
     Some(Box::pin(Timer {
         origin,
         waker: None,
+        tick,
         sleep: tokio::time::sleep_until(deadline),
     }))
 }
@@ -336,22 +426,28 @@ impl<F: Future> Future for Timeout<'_, F> {
         let Some(timer) = this.timer.get_or_insert_with(|| take(limit, cx.waker())) else {
             return Poll::Pending;
         };
-        let Some(Some(deadline)) = limit.at else {
-            // `take` fixed the deadline, or made no timer.
-            return Poll::Pending;
-        };
         let mut sleep = timer.as_mut().project();
         loop {
             if sleep.sleep.is_elapsed() {
-                if sleep.sleep.deadline() >= deadline {
-                    if let Some(Some(timer)) = this.timer.take() {
-                        give_back(timer);
+                let fired = sleep.sleep.deadline();
+                match limit.check(fired, sleep.origin.as_ref().map(|o| &*o.ticks)) {
+                    None => {
+                        if let Some(Some(timer)) = this.timer.take() {
+                            give_back(timer);
+                        }
+                        return Poll::Ready(Err(Elapsed));
                     }
-                    return Poll::Ready(Err(Elapsed));
+                    // A kept timer fired before this call's deadline, or the tick it waits
+                    // for is not counted yet: fire again later, and wait.
+                    Some(again) => {
+                        sleep.sleep.as_mut().reset(again);
+                        *sleep.tick = match limit.at {
+                            At::Tick(target) => Some(target),
+                            _ => None,
+                        };
+                        *sleep.waker = None;
+                    }
                 }
-                // A kept timer fired before this call's deadline: move it there, wait again.
-                sleep.sleep.as_mut().reset(deadline);
-                *sleep.waker = None;
             }
             if sleep
                 .waker

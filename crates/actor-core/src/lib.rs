@@ -58,6 +58,7 @@
 
 mod actor;
 mod actor_ref;
+mod call_ticks;
 mod call_timer;
 mod cell;
 mod clock;

@@ -151,3 +151,65 @@ fn item5d_an_untimed_call_needs_no_time_driver() {
         assert_eq!(echo.call_timeout(Ping, Duration::MAX).await.unwrap(), 42);
     });
 }
+
+/// Drops the reply handle of every call it gets, and runs on.
+struct Forgetful;
+
+impl Actor for Forgetful {
+    type Args = ();
+    async fn init(
+        (): (),
+        _: &mut actor_core::Context<Self>,
+    ) -> Result<Self, actor_core::InitError> {
+        Ok(Forgetful)
+    }
+}
+
+impl actor_core::Call<Hold> for Forgetful {
+    type Reply = u32;
+    async fn handle_call(
+        &mut self,
+        _: Hold,
+        ctx: &mut actor_core::Context<Self>,
+    ) -> actor_core::CallReply<u32> {
+        drop(ctx.reply_to::<Hold>());
+        actor_core::CallReply::NoReply
+    }
+}
+
+#[test]
+fn a_long_call_timeout_counted_in_ticks_is_never_early() {
+    // Timeouts of a second and more are counted on the runtime's call clock (ticks at least
+    // 10 ms apart) instead of read from the clock. Each is still at least as long as asked:
+    // right after calls back to back (the ticker counting), after the ticker went to sleep
+    // (the timeout before reached its mark, and nothing raised it), and when the wait goes
+    // on after the reply was dropped unanswered (a second wait on the same deadline).
+    let rt = multi_thread();
+    rt.block_on(async {
+        let (echo, _events) = spy(false).await;
+        for _ in 0..50 {
+            assert_eq!(echo.call(Ping).await.unwrap(), 42);
+        }
+        for ms in [1_000, 1_500] {
+            let timeout = Duration::from_millis(ms);
+            let started = std::time::Instant::now();
+            let err = echo.call_timeout(Hold, timeout).await.unwrap_err();
+            let waited = started.elapsed();
+            assert!(matches!(err, CallError::Timeout { .. }), "{err:?}");
+            assert!(
+                waited >= timeout,
+                "timed out after {waited:?}, before {timeout:?}"
+            );
+        }
+        let forgetful = Forgetful::start(()).await.unwrap();
+        let timeout = Duration::from_secs(1);
+        let started = std::time::Instant::now();
+        let err = forgetful.call_timeout(Hold, timeout).await.unwrap_err();
+        let waited = started.elapsed();
+        assert!(matches!(err, CallError::Timeout { .. }), "{err:?}");
+        assert!(
+            waited >= timeout,
+            "timed out after {waited:?}, before {timeout:?}"
+        );
+    });
+}
