@@ -49,11 +49,19 @@ pub(crate) trait Process: Send + Sync + 'static {
 }
 
 /// The untyped process record.
+///
+/// In declaration order (`repr(C)`): what every message reads or writes first, right after
+/// the mailbox in [`ActorCell`], so that handling a message touches as few cache lines of
+/// the record as it can; the links, monitors and exit waiters after them.
+#[repr(C)]
 pub(crate) struct Core {
     pub(crate) id: ActorId,
     /// The `actor` span every callback runs in; `None` (and no allocation) unless a
     /// subscriber wants spans at the level set (`observe::set_span_level`).
     span: Option<Box<tracing::Span>>,
+    /// Messages and callbacks the loop has handled. Written only by the actor's own task
+    /// (a load and a store, no read-modify-write); read by observers.
+    handled: AtomicU64,
     status: AtomicU8,
     trap_exit: AtomicBool,
     /// Set when an exit signal or kill has decided the actor's fate; the loop checks it
@@ -62,9 +70,6 @@ pub(crate) struct Core {
     /// When it was spawned, in whole seconds since the process's clock base
     /// ([`crate::clock::secs_since_base`]); sits in the padding after the flags.
     started_secs: u32,
-    /// Messages and callbacks the loop has handled. Written only by the actor's own task
-    /// (a load and a store, no read-modify-write); read by observers.
-    handled: AtomicU64,
     /// The part of `handled` already added to the `metrics` counter.
     #[cfg(feature = "metrics")]
     reported: AtomicU64,
@@ -484,17 +489,19 @@ pub(crate) fn cleanup(pid: &Pid, default: ExitReason) {
     core.exited.notify_waiters();
 }
 
-/// The typed process record: the core plus the mailbox.
+/// The typed process record: the mailbox, then the core (`repr(C)`: the fields every
+/// message uses, the queue and the core's first ones, side by side).
+#[repr(C)]
 pub(crate) struct ActorCell<A: Actor> {
-    pub(crate) core: Core,
     pub(crate) mailbox: Queue<A>,
+    pub(crate) core: Core,
 }
 
 impl<A: Actor> ActorCell<A> {
     pub(crate) fn new(mailbox: Mailbox) -> (Arc<Self>, MailboxRx<A>) {
         let cell = Arc::new(Self {
-            core: Core::new(std::any::type_name::<A>()),
             mailbox: Queue::new(mailbox),
+            core: Core::new(std::any::type_name::<A>()),
         });
         let rx = MailboxRx::new(cell.clone());
         (cell, rx)
