@@ -9,6 +9,12 @@ use actor_core::{Actor, Call, CallReply, Cast, Context, Flow, InitError};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Level, Metadata, Subscriber};
 
+/// Held by each test for its whole length. Each installs its own subscriber for its thread,
+/// but which callsites are enabled is cached process-wide, from every subscriber installed
+/// at the time: a test whose subscriber wants less (WARN) running beside one that wants the
+/// spans can leave the span's callsite cached as disabled for both.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Records, for every event, the name of the span entered when it was emitted.
 #[derive(Default)]
 struct Recorder {
@@ -101,6 +107,7 @@ fn user_events(rec: &Recorder) -> Vec<(String, Option<&'static str>)> {
 
 #[tokio::test]
 async fn callbacks_run_inside_the_actor_span_when_debug_spans_are_wanted() {
+    let _alone = ONE_AT_A_TIME.lock().await;
     let rec = Arc::new(Recorder {
         max_level: Some(Level::DEBUG),
         ..Recorder::default()
@@ -123,6 +130,7 @@ async fn callbacks_run_inside_the_actor_span_when_debug_spans_are_wanted() {
 
 #[tokio::test]
 async fn the_actor_span_is_at_info_by_default_so_info_log_lines_name_their_actor() {
+    let _alone = ONE_AT_A_TIME.lock().await;
     // Issue 20: at `RUST_LOG=info` every line an actor logs carries its span.
     let rec = Arc::new(Recorder {
         max_level: Some(Level::INFO),
@@ -142,6 +150,7 @@ async fn the_actor_span_is_at_info_by_default_so_info_log_lines_name_their_actor
 
 #[tokio::test]
 async fn no_span_is_made_when_the_subscriber_wants_less_than_the_spans_level() {
+    let _alone = ONE_AT_A_TIME.lock().await;
     let rec = Arc::new(Recorder {
         max_level: Some(Level::WARN),
         ..Recorder::default()
