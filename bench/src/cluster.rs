@@ -352,6 +352,7 @@ pub fn report(
     runs: usize,
     only: Option<&str>,
     profile: &str,
+    failed: &mut Vec<crate::Failed>,
 ) -> Result<Vec<crate::Row>, String> {
     let scenarios: Vec<&str> = SCENARIOS
         .iter()
@@ -369,7 +370,7 @@ pub fn report(
     };
     let mut values: std::collections::BTreeMap<(String, String), Vec<f64>> = Default::default();
     let mut units: std::collections::BTreeMap<String, String> = Default::default();
-    for _ in 0..runs {
+    for run in 1..=runs {
         for scenario in &scenarios {
             for framework in FRAMEWORKS {
                 let out = Command::new(exe)
@@ -378,14 +379,26 @@ pub fn report(
                     .output()
                     .map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
                 if !out.status.success() {
-                    return Err(format!(
-                        "{scenario} on {framework} failed ({}): {}",
-                        out.status,
-                        String::from_utf8_lossy(&out.stderr)
+                    failed.push(crate::Failed::new(
+                        framework,
+                        format!(
+                            "run {run} of {scenario} on {framework} failed ({}): {}",
+                            out.status,
+                            String::from_utf8_lossy(&out.stderr).trim()
+                        ),
                     ));
+                    continue;
                 }
-                let figures: Vec<Figure> = serde_json::from_slice(&out.stdout)
-                    .map_err(|e| format!("{scenario} on {framework}: bad output: {e}"))?;
+                let figures: Vec<Figure> = match serde_json::from_slice(&out.stdout) {
+                    Ok(figures) => figures,
+                    Err(e) => {
+                        failed.push(crate::Failed::new(
+                            framework,
+                            format!("run {run} of {scenario} on {framework}: bad output: {e}"),
+                        ));
+                        continue;
+                    }
+                };
                 for f in figures {
                     units.insert(f.name.clone(), f.unit.clone());
                     values

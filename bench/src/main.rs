@@ -156,6 +156,21 @@ fn human(value: f64, unit: &str) -> String {
     }
 }
 
+/// A run that did not give figures: which framework, and what happened.
+pub struct Failed {
+    framework: String,
+    what: String,
+}
+
+impl Failed {
+    pub fn new(framework: &str, what: String) -> Self {
+        Self {
+            framework: framework.to_owned(),
+            what,
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let [flag, scenario, framework] = args.as_slice()
@@ -214,6 +229,10 @@ fn main() -> ExitCode {
         .collect();
     // Which build measured: cargo's default release profile, or the tuned one (`--tuned`).
     let profile = std::env::var("BENCH_PROFILE").unwrap_or_else(|_| "release".to_owned());
+    // A run that fails or hangs (a peer's lost wake-up, a slow consumer dropped by the
+    // server) is left out of the medians and listed after the tables; the report still
+    // comes out. Only a failure of ours makes the whole run fail.
+    let mut failed: Vec<Failed> = Vec::new();
     for run in 1..=runs {
         for scenario in &scenarios {
             for framework in &frameworks {
@@ -245,12 +264,15 @@ fn main() -> ExitCode {
                 let out = match out {
                     Ok(out) if out.status.success() => out,
                     Ok(out) => {
-                        eprintln!(
-                            "\n{scenario} on {framework} failed ({}): {}",
-                            out.status,
-                            String::from_utf8_lossy(&out.stderr)
-                        );
-                        return ExitCode::FAILURE;
+                        failed.push(Failed::new(
+                            framework,
+                            format!(
+                                "run {run} of {scenario} on {framework} failed ({}): {}",
+                                out.status,
+                                String::from_utf8_lossy(&out.stderr).trim()
+                            ),
+                        ));
+                        continue;
                     }
                     Err(e) => {
                         eprintln!("\ncannot run {}: {e}", exe.display());
@@ -260,8 +282,11 @@ fn main() -> ExitCode {
                 let figures: Vec<Figure> = match serde_json::from_slice(&out.stdout) {
                     Ok(f) => f,
                     Err(e) => {
-                        eprintln!("\n{scenario} on {framework}: bad output: {e}");
-                        return ExitCode::FAILURE;
+                        failed.push(Failed::new(
+                            framework,
+                            format!("run {run} of {scenario} on {framework}: bad output: {e}"),
+                        ));
+                        continue;
                     }
                 };
                 for f in figures {
@@ -324,11 +349,17 @@ fn main() -> ExitCode {
         }
         println!("| {name} ({unit}) | {} | {target} |", cells.join(" | "));
     }
-    match cluster::report(&exe, runs, only.as_deref(), &profile) {
+    match cluster::report(&exe, runs, only.as_deref(), &profile, &mut failed) {
         Ok(cluster_rows) => rows.extend(cluster_rows),
         Err(e) => {
             eprintln!("distribution rows: {e}");
             return ExitCode::FAILURE;
+        }
+    }
+    if !failed.is_empty() {
+        println!("\nRuns that failed, left out of the medians above:");
+        for f in &failed {
+            println!("- {}", f.what);
         }
     }
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
@@ -337,6 +368,11 @@ fn main() -> ExitCode {
         std::fs::write(dir.join("report.json"), json + "\n")
     });
     match written {
+        Ok(()) if failed.iter().any(|f| f.framework == "ours") => {
+            println!("\nreport: target/bench/report.json");
+            eprintln!("a run of ours failed (listed above)");
+            ExitCode::FAILURE
+        }
         Ok(()) => {
             println!("\nreport: target/bench/report.json");
             ExitCode::SUCCESS
