@@ -378,26 +378,9 @@ pub fn report(
                     .env("BENCH_NATS_URL", &server.url)
                     .output()
                     .map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
-                if !out.status.success() {
-                    failed.push(crate::Failed::new(
-                        framework,
-                        format!(
-                            "run {run} of {scenario} on {framework} failed ({}): {}",
-                            out.status,
-                            String::from_utf8_lossy(&out.stderr).trim()
-                        ),
-                    ));
+                let what = format!("run {run} of {scenario} on {framework}");
+                let Some(figures) = crate::child_figures(out, &what, framework, failed) else {
                     continue;
-                }
-                let figures: Vec<Figure> = match serde_json::from_slice(&out.stdout) {
-                    Ok(figures) => figures,
-                    Err(e) => {
-                        failed.push(crate::Failed::new(
-                            framework,
-                            format!("run {run} of {scenario} on {framework}: bad output: {e}"),
-                        ));
-                        continue;
-                    }
                 };
                 for f in figures {
                     units.insert(f.name.clone(), f.unit.clone());

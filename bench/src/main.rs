@@ -171,6 +171,34 @@ impl Failed {
     }
 }
 
+/// The figures a child run printed, or none when it failed or printed something else (then
+/// recorded in `failed` as `what`).
+pub fn child_figures(
+    out: std::process::Output,
+    what: &str,
+    framework: &str,
+    failed: &mut Vec<Failed>,
+) -> Option<Vec<Figure>> {
+    if !out.status.success() {
+        failed.push(Failed::new(
+            framework,
+            format!(
+                "{what} failed ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            ),
+        ));
+        return None;
+    }
+    match serde_json::from_slice(&out.stdout) {
+        Ok(figures) => Some(figures),
+        Err(e) => {
+            failed.push(Failed::new(framework, format!("{what}: bad output: {e}")));
+            None
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let [flag, scenario, framework] = args.as_slice()
@@ -262,32 +290,15 @@ fn main() -> ExitCode {
                     .args(["--child", measured, framework])
                     .output();
                 let out = match out {
-                    Ok(out) if out.status.success() => out,
-                    Ok(out) => {
-                        failed.push(Failed::new(
-                            framework,
-                            format!(
-                                "run {run} of {scenario} on {framework} failed ({}): {}",
-                                out.status,
-                                String::from_utf8_lossy(&out.stderr).trim()
-                            ),
-                        ));
-                        continue;
-                    }
+                    Ok(out) => out,
                     Err(e) => {
                         eprintln!("\ncannot run {}: {e}", exe.display());
                         return ExitCode::FAILURE;
                     }
                 };
-                let figures: Vec<Figure> = match serde_json::from_slice(&out.stdout) {
-                    Ok(f) => f,
-                    Err(e) => {
-                        failed.push(Failed::new(
-                            framework,
-                            format!("run {run} of {scenario} on {framework}: bad output: {e}"),
-                        ));
-                        continue;
-                    }
+                let what = format!("run {run} of {scenario} on {framework}");
+                let Some(figures) = child_figures(out, &what, framework, &mut failed) else {
+                    continue;
                 };
                 for f in figures {
                     let name = format!("{}{suffix}", f.name);

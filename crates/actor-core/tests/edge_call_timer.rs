@@ -110,14 +110,7 @@ fn a_timed_call_on_a_multi_thread_runtime_never_times_out_early() {
                 assert_eq!(echo.call(Ping).await.unwrap(), 42);
             }
             let timeout = Duration::from_millis(ms);
-            let started = std::time::Instant::now();
-            let err = echo.call_timeout(Hold, timeout).await.unwrap_err();
-            let waited = started.elapsed();
-            assert!(matches!(err, CallError::Timeout { .. }), "{err:?}");
-            assert!(
-                waited >= timeout,
-                "timed out after {waited:?}, before {timeout:?}"
-            );
+            times_out_no_earlier(timeout, echo.call_timeout(Hold, timeout)).await;
         }
     });
 }
@@ -192,24 +185,26 @@ fn a_long_call_timeout_counted_in_ticks_is_never_early() {
         }
         for ms in [1_000, 1_500] {
             let timeout = Duration::from_millis(ms);
-            let started = std::time::Instant::now();
-            let err = echo.call_timeout(Hold, timeout).await.unwrap_err();
-            let waited = started.elapsed();
-            assert!(matches!(err, CallError::Timeout { .. }), "{err:?}");
-            assert!(
-                waited >= timeout,
-                "timed out after {waited:?}, before {timeout:?}"
-            );
+            times_out_no_earlier(timeout, echo.call_timeout(Hold, timeout)).await;
         }
         let forgetful = Forgetful::start(()).await.unwrap();
         let timeout = Duration::from_secs(1);
-        let started = std::time::Instant::now();
-        let err = forgetful.call_timeout(Hold, timeout).await.unwrap_err();
-        let waited = started.elapsed();
-        assert!(matches!(err, CallError::Timeout { .. }), "{err:?}");
-        assert!(
-            waited >= timeout,
-            "timed out after {waited:?}, before {timeout:?}"
-        );
+        times_out_no_earlier(timeout, forgetful.call_timeout(Hold, timeout)).await;
     });
+}
+
+/// Awaits `call`, which must end in `CallError::Timeout` no earlier than `timeout` after now
+/// (real time: a multi-thread runtime's clock cannot be paused).
+async fn times_out_no_earlier<R: std::fmt::Debug, M>(
+    timeout: Duration,
+    call: impl std::future::Future<Output = Result<R, CallError<M>>>,
+) {
+    let started = std::time::Instant::now();
+    let err = call.await.unwrap_err();
+    let waited = started.elapsed();
+    assert!(matches!(err, CallError::Timeout { .. }), "{err:?}");
+    assert!(
+        waited >= timeout,
+        "timed out after {waited:?}, before {timeout:?}"
+    );
 }
