@@ -145,7 +145,7 @@ fn ticks_in(timeout: Duration) -> u64 {
 }
 
 /// An instant far enough off to mean never, for a target beyond `Instant`'s range.
-fn far_future() -> Instant {
+pub(crate) fn far_future() -> Instant {
     Instant::now() + Duration::from_secs(86_400 * 365 * 30)
 }
 

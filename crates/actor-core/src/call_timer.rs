@@ -227,9 +227,13 @@ impl Deadline {
                 Some(t) if t.reached(target) => None,
                 Some(t) => Some(t.rearm(target)),
                 None => {
-                    // See `fix`: from now on, by the clock.
+                    // See `fix`: from now on, by the clock (later than the start).
                     self.at = instant_after(Instant::now(), self.timeout);
-                    self.check(fired, None)
+                    match self.at {
+                        At::Instant(at) => Some(at),
+                        // Never: the timer is put off as far as it goes.
+                        _ => Some(crate::call_ticks::far_future()),
+                    }
                 }
             },
             // No timer is armed for these.
@@ -472,6 +476,25 @@ impl<F: Future> Future for Timeout<'_, F> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_ticked_deadline_whose_clock_is_gone_waits_its_whole_timeout_from_now() {
+        // The runtime's ticker is gone (it is shutting down): the deadline moves onto the
+        // clock, from now, and a timeout too long to represent never ends the wait.
+        let fired = Instant::now();
+        let mut long = Deadline {
+            timeout: Duration::MAX - Duration::from_secs(1),
+            at: At::Tick(7),
+        };
+        assert!(long.check(fired, None).is_some());
+        let mut five = Deadline {
+            timeout: Duration::from_secs(5),
+            at: At::Tick(7),
+        };
+        let again = five.check(fired, None).unwrap();
+        assert!(again >= fired + Duration::from_secs(5));
+        assert!(matches!(five.at, At::Instant(_)));
+    }
 
     #[test]
     fn a_slot_hands_its_timer_over_without_a_lock() {
