@@ -176,7 +176,16 @@ async fn events(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
     let mut stopped = shared.stopped.clone();
     shared.poke.notify_one();
     tokio::spawn(async move {
-        let first = tree.borrow_and_update().clone();
+        // The tree as the hub last saw it, once it has looked at all: a stream opened
+        // before its first look gets that look, not an empty tree.
+        let first = tokio::select! {
+            first = tree.wait_for(Option::is_some) => match first {
+                Ok(first) => first.clone(),
+                Err(_) => return,
+            },
+            () = crate::hub::until_stopped(&mut stopped) => return,
+        };
+        let Some(first) = first else { return };
         if tx
             .send(Event::default().event("tree").data(&*first))
             .await
@@ -190,7 +199,9 @@ async fn events(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
                     if changed.is_err() {
                         return;
                     }
-                    let text = tree.borrow_and_update().clone();
+                    let Some(text) = tree.borrow_and_update().clone() else {
+                        continue;
+                    };
                     Event::default().event("tree").data(&*text)
                 }
                 entry = log.recv() => match entry {

@@ -34,8 +34,9 @@ pub(crate) struct Shared {
     pub(crate) roots: Vec<Root>,
     pub(crate) allow_actions: bool,
     pub(crate) timeout: Duration,
-    /// The latest tree, as JSON text; pages subscribe to its changes.
-    pub(crate) tree: watch::Sender<Arc<str>>,
+    /// The latest tree, as JSON text (`None` until the hub's first look); pages subscribe
+    /// to its changes.
+    pub(crate) tree: watch::Sender<Option<Arc<str>>>,
     /// New log entries, for pages watching.
     pub(crate) log_tx: broadcast::Sender<Arc<str>>,
     /// The last [`LOG_KEPT`] entries. Locked only to push or copy; no user code under it.
@@ -59,7 +60,7 @@ impl Shared {
             roots,
             allow_actions,
             timeout,
-            tree: watch::channel(Arc::from("{\"roots\":[]}")).0,
+            tree: watch::channel(None).0,
             log_tx: broadcast::channel(256).0,
             log: Mutex::new(VecDeque::with_capacity(LOG_KEPT)),
             paths: Mutex::new(HashMap::new()),
@@ -94,10 +95,10 @@ impl Shared {
             return;
         };
         self.tree.send_if_modified(|current| {
-            if **current == *text {
+            if current.as_deref() == Some(text.as_str()) {
                 false
             } else {
-                *current = Arc::from(text);
+                *current = Some(Arc::from(text));
                 true
             }
         });

@@ -240,7 +240,7 @@ async fn the_event_stream_sends_the_tree_then_each_restart() {
     };
     let (kind, data) = next_event().await;
     assert_eq!(kind, "tree");
-    assert!(data.contains("\"child_id\":\"worker\""));
+    assert!(data.contains("\"child_id\":\"worker\""), "{data}");
     worker.downcast::<Worker>().unwrap().cast(Crash);
     let mut saw = Vec::new();
     while saw.len() < 2 {
@@ -268,6 +268,83 @@ async fn the_page_is_served_and_an_address_in_use_is_an_error() {
         again,
         Err(actor_observer::ObserverError::Bind { .. })
     ));
+    obs.stop().await;
+}
+
+/// A worker whose `init` says it began, then waits until its gate opens.
+struct Gated;
+
+impl Actor for Gated {
+    type Args = (
+        tokio::sync::mpsc::UnboundedSender<()>,
+        tokio::sync::watch::Receiver<bool>,
+    );
+    async fn init(
+        (began, mut gate): Self::Args,
+        _: &mut Context<Self>,
+    ) -> Result<Self, actor_core::InitError> {
+        let _ = began.send(());
+        let _ = gate.wait_for(|open| *open).await;
+        Ok(Gated)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_opened_before_the_first_look_starts_with_that_look() {
+    // The supervisor is busy starting a child whose `init` waits on a gate, so the hub's
+    // first look (a request to the supervisor) cannot end before the gate opens, and the
+    // gate opens only once the stream has answered. The first tree event must be that look,
+    // not an empty tree from before it.
+    let rooms = DynamicSupervisor::builder().start_link().await.unwrap();
+    let (open, gate) = tokio::sync::watch::channel(false);
+    let (began, mut has_begun) = tokio::sync::mpsc::unbounded_channel();
+    let starting = {
+        let rooms = rooms.clone();
+        tokio::spawn(async move {
+            rooms
+                .start_child(ChildSpec::worker::<Gated>("gated", (began, gate)))
+                .await
+        })
+    };
+    // The supervisor is inside the child's start from here on.
+    has_begun.recv().await.unwrap();
+    let obs = Observer::new()
+        .root(rooms.pid())
+        .address("127.0.0.1:0".parse().unwrap())
+        .supervisor_timeout(Duration::from_secs(30))
+        .start()
+        .await
+        .unwrap();
+    let addr = obs.local_addr();
+    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    conn.write_all(format!("GET /api/events HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut lines = BufReader::new(conn).lines();
+    // The response's head comes at once; the first event only after the first look.
+    assert!(
+        lines
+            .next_line()
+            .await
+            .unwrap()
+            .unwrap()
+            .starts_with("HTTP/1.1 200")
+    );
+    open.send_replace(true);
+    let first = loop {
+        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        if line == "event: tree" {
+            break lines.next_line().await.unwrap().unwrap();
+        }
+    };
+    let tree: Value = serde_json::from_str(first.trim_start_matches("data: ")).unwrap();
+    let sup = &tree["roots"][0]["supervisor"];
+    assert_eq!(sup["children"][0]["child_id"], "gated", "{first}");
+    assert!(starting.await.unwrap().unwrap().is_some());
     obs.stop().await;
 }
 
