@@ -596,16 +596,3 @@ impl<A: Actor> Process for ActorCell<A> {
         self
     }
 }
-
-/// Cleans up when the actor's task ends in any way: normal return, abort, or runtime
-/// shutdown. It lives inside the task's future from the start, so even a task aborted before
-/// its first poll is cleaned up.
-pub(crate) struct ExitGuard {
-    pub(crate) pid: Pid,
-}
-
-impl Drop for ExitGuard {
-    fn drop(&mut self) {
-        cleanup(&self.pid, ExitReason::Killed);
-    }
-}

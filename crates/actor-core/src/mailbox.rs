@@ -10,6 +10,7 @@ use std::task::{Context as TaskContext, Poll, Waker, ready};
 use crate::actor::Actor;
 use crate::cell::ActorCell;
 use crate::envelope::Envelope;
+use crate::exit::ExitReason;
 use crate::sync::{AtomicUsize, Mutex, MutexGuard};
 
 /// The kind of mailbox an actor gets at start.
@@ -194,8 +195,13 @@ impl<A: Actor> Queue<A> {
     }
 }
 
-/// The receiving half, owned by the actor's loop: the batch taken from the shared queue.
-/// Dropping it (the loop ended, or its task was aborted) closes the queue.
+/// The receiving half, owned by the actor's task: the batch taken from the shared queue.
+///
+/// Dropping it (the loop ended, or the task was aborted or dropped with its runtime) ends
+/// the actor: [`cleanup`](crate::cell::cleanup) closes the queue, records the exit (`killed`
+/// unless a reason was set), releases names and signals links and monitors. It lives in the
+/// task's future from the start, so even a task aborted before its first poll is cleaned
+/// up.
 pub(crate) struct MailboxRx<A: Actor> {
     pub(crate) cell: Arc<ActorCell<A>>,
     batch: VecDeque<Envelope<A>>,
@@ -282,9 +288,11 @@ impl<A: Actor> MailboxRx<A> {
 
 impl<A: Actor> Drop for MailboxRx<A> {
     fn drop(&mut self) {
-        let rest = self.cell.mailbox.close();
+        // Runs once: an actor that stopped by itself cleaned up already. Its first step
+        // closes the queue and drops what is queued; the batch in hand goes after, when the
+        // exit is complete (dropping a call tells its caller).
+        crate::cell::cleanup(&self.cell.pid(), ExitReason::Killed);
         self.cell.mailbox.in_hand.store(0, Ordering::Relaxed);
-        drop(rest);
         self.batch.clear();
     }
 }

@@ -2,11 +2,11 @@
 //!
 //! Every callback runs under `catch_unwind`; a panic becomes [`ExitReason::Panic`] and takes
 //! the same path as a returned stop. Exit signals that kill (the kill signal, or an untrapped
-//! abnormal exit) do not pass through here: they abort the task, and the task's
-//! [`ExitGuard`] cleans up.
+//! abnormal exit) do not pass through here: they abort the task, and dropping the task's
+//! [`MailboxRx`] cleans up.
 
 use std::any::Any;
-use std::future::{Future, poll_fn};
+use std::future::Future;
 use std::pin::{Pin, pin};
 use std::sync::Arc;
 
@@ -14,7 +14,7 @@ use tokio::sync::oneshot;
 
 use crate::actor::{Actor, InitError};
 use crate::actor_ref::ActorRef;
-use crate::cell::{self, ActorCell, ExitGuard};
+use crate::cell::{self, ActorCell};
 use crate::context::Context;
 use crate::envelope::{Deliver, Envelope, Handler};
 use crate::error::{RegisterError, StartError};
@@ -83,12 +83,6 @@ enum Next<A: Actor> {
     Envelope(Envelope<A>),
     Timeout,
 }
-
-/// The start of an actor's task: names claimed, `init` run, the starter told. Boxed by
-/// [`start`] and awaited first by [`run`], so the arguments, names and acknowledgement
-/// channel it holds are freed once the actor runs, instead of staying in every idle actor's
-/// task.
-pub(crate) type Starting<A> = Pin<Box<dyn Future<Output = Option<(A, Context<A>)>> + Send>>;
 
 /// What `init` gave: the running actor and its context, or why it did not start (the
 /// failed start already fully cleaned up, R-GS-2, R-NAME-3).
@@ -221,8 +215,34 @@ pub(crate) fn start<A: Actor>(
     })
 }
 
-/// The actor's task: the start phase, then the mailbox loop, then `terminate`. `guard`
-/// cleans up however the task ends.
+/// What the loop handles next: a continuation first (R-GS-14: before anything already
+/// queued), else the next envelope, or the idle timeout the last callback asked for. A macro
+/// so that it is awaited in the loop's own future, not as a nested one.
+macro_rules! next {
+    ($rx:ident, $ctx:ident) => {
+        if let Some(cont) = $ctx.continuation.take() {
+            $ctx.take_timeout();
+            Next::Continue(cont)
+        } else {
+            match $ctx.take_timeout() {
+                None => Next::Envelope($rx.recv().await),
+                Some(after) => tokio::select! {
+                    biased;
+                    env = $rx.recv() => Next::Envelope(env),
+                    // Boxed: an idle actor's task should not carry a timer entry inline.
+                    () = Box::pin(tokio::time::sleep(after)) => Next::Timeout,
+                },
+            }
+        }
+    };
+}
+
+/// The actor's task: the start phase, then the mailbox loop, then `terminate`. Dropping
+/// `rx` cleans up, however the task ends.
+///
+/// The start phase is boxed (a thin pointer: `run` is generic over its type) and awaited
+/// first, so the arguments, names and acknowledgement channel it holds are freed once the
+/// actor runs instead of staying in every idle actor's task.
 ///
 /// A plain function returning an `async` block, not an `async fn`: an `async fn`'s future
 /// holds its arguments twice (as captured, and again as the body's locals), which would make
@@ -231,20 +251,21 @@ pub(crate) fn start<A: Actor>(
     clippy::manual_async_fn,
     reason = "an `async fn` would hold its arguments twice in the future"
 )]
-pub(crate) fn run<A: Actor>(
-    starting: Starting<A>,
+pub(crate) fn run<A: Actor, S>(
+    starting: Pin<Box<S>>,
     mut rx: MailboxRx<A>,
-    guard: ExitGuard,
-) -> impl Future<Output = ()> + Send {
+) -> impl Future<Output = ()> + Send
+where
+    S: Future<Output = Option<(A, Context<A>)>> + Send + ?Sized,
+{
     async move {
         // When the task is aborted (a kill), the future is dropped: its locals, `actor` among
-        // them, before its captured arguments, `guard` among them, so the state is dropped
-        // before the guard's cleanup makes the exit observable, as on the paths below. A
-        // panic in the state's `Drop` there unwinds into tokio, which contains it (the task's
-        // result carries it); the guard still runs, and the reason stays the signal's.
+        // them, before its captured arguments, `rx` among them, so the state is dropped
+        // before `rx`'s cleanup makes the exit observable, as on the paths below. A panic in
+        // the state's `Drop` there unwinds into tokio, which contains it (the task's result
+        // carries it); `rx` still cleans up, and the reason stays the signal's.
         let Some((mut actor, mut ctx)) = starting.await else {
-            // Start failed and was fully cleaned up; dropping the guard does nothing more.
-            drop(guard);
+            // Start failed and was fully cleaned up; dropping `rx` does nothing more.
             return;
         };
 
@@ -254,48 +275,36 @@ pub(crate) fn run<A: Actor>(
         let mut held: Option<Envelope<A>> = None;
         let reason = loop {
             if rx.cell.core.is_doomed() {
-                // An exit signal decided; the guard cleans up with its reason, no terminate.
+                // An exit signal decided; dropping `rx` cleans up with its reason, no terminate.
                 return;
             }
-            let next = if let Some(cont) = ctx.continuation.take() {
-                // R-GS-14: a continuation runs before anything already queued.
-                ctx.take_timeout();
-                Next::Continue(cont)
-            } else {
-                match ctx.take_timeout() {
-                    None => Next::Envelope(rx.recv().await),
-                    Some(after) => tokio::select! {
-                        biased;
-                        env = rx.recv() => Next::Envelope(env),
-                        // Boxed: an idle actor's task should not carry a timer entry inline.
-                        () = Box::pin(tokio::time::sleep(after)) => Next::Timeout,
-                    },
-                }
-            };
             // Every callback of the loop is awaited at this one point, as one future type, so
-            // the task holds a single handler slot. The handler is built in its pinned slot and
-            // polled there: moving it into a future of its own (as `catch` does) cost two copies
-            // of the slot per message.
+            // the task holds a single handler slot, built where it is polled. What the loop
+            // takes next (`Next`) lives only until its handler is built: kept across the
+            // handler's await, it would be room in every idle actor's task.
             let outcome = {
-                // Each handler's future is built under a catch too (`caught_handler`): user
-                // code may panic before it returns a future.
-                let mut handler = pin!(match next {
+                // Built in its pinned slot and polled there: moved into the awaited future
+                // instead, it would be copied once more per message.
+                let handler = pin!(match next!(rx, ctx) {
+                    // Each handler's future is built under a catch too (`caught_handler`): user
+                    // code may panic before it returns a future.
                     Next::Continue(cont) => caught_handler(|| cont.handle(&mut actor, &mut ctx)),
                     Next::Timeout => caught_handler(|| actor.handle_timeout(&mut ctx)),
                     // The envelope stays in `held`, where a call's handler leaves its result.
                     Next::Envelope(env) => held.insert(env).deliver(&mut actor, &mut ctx),
                 });
-                let core = &rx.cell.core;
-                let outcome = poll_fn(|cx| poll_caught(core, handler.as_mut(), cx))
-                    .await
-                    .unwrap_or_else(Flow::Stop);
-                core.count_handled();
-                #[cfg(feature = "metrics")]
-                if rx.batch_is_empty() {
-                    crate::metrics::report_handled(core, std::any::type_name::<A>());
-                }
-                outcome
+                let handling = Handling {
+                    handler,
+                    core: &rx.cell.core,
+                };
+                handling.await
             };
+            let core = &rx.cell.core;
+            core.count_handled();
+            #[cfg(feature = "metrics")]
+            if rx.batch_is_empty() {
+                crate::metrics::report_handled(core, std::any::type_name::<A>());
+            }
             // Only a call leaves something in the context's reply slot (its sender, or the
             // marker `reply_to` left): answer it, and let its envelope go unless it holds a
             // reply for after `terminate`. Any other envelope is spent (its message taken) and is
@@ -348,11 +357,31 @@ pub(crate) fn run<A: Actor>(
             held.flush();
         }
         core.set_exit(reason);
-        // Dropping the guard cleans up.
-        drop(guard);
+        // Dropping the receiver cleans up.
+        drop(rx);
         // A call the stop left unanswered is let go only now: its caller wakes once and
         // finds the exit complete (it would otherwise wake to no reply, then again for it).
         drop(held);
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A handler being run: polled in place inside the actor's span, a panic turned into
+    /// `Flow::Stop` with its reason.
+    struct Handling<'a, 'h> {
+        core: &'a crate::cell::Core,
+        handler: Pin<&'a mut HandlerFuture<'h>>,
+    }
+}
+
+impl Future for Handling<'_, '_> {
+    type Output = Flow;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Flow> {
+        let this = self.project();
+        poll_caught(this.core, this.handler.as_mut(), cx)
+            .map(|done| done.unwrap_or_else(Flow::Stop))
     }
 }
 
@@ -387,11 +416,10 @@ mod tests {
         // Every idle actor holds this future (in its tokio task): its size is most of the
         // memory per idle actor (`docs/benchmarks.md`). The bound is what a trivial actor
         // needs; `run` as an `async fn` exceeds it.
-        let (cell, rx) = ActorCell::<Sink>::new(Mailbox::Unbounded);
-        let guard = ExitGuard { pid: cell.pid() };
-        let starting: Starting<Sink> = Box::pin(std::future::ready(None));
-        let task = run(starting, rx, guard);
+        let (_cell, rx) = ActorCell::<Sink>::new(Mailbox::Unbounded);
+        let starting = Box::pin(std::future::ready(None));
+        let task = run(starting, rx);
         let size = std::mem::size_of_val(&task);
-        assert!(size <= 336, "an idle actor's task grew to {size} bytes");
+        assert!(size <= 256, "an idle actor's task grew to {size} bytes");
     }
 }

@@ -14,7 +14,7 @@ use tokio::sync::oneshot;
 
 use crate::actor::Actor;
 use crate::actor_ref::ActorRef;
-use crate::cell::{ActorCell, ExitGuard};
+use crate::cell::ActorCell;
 use crate::context::current_pid;
 use crate::current::{self, AsCurrent};
 use crate::error::StartError;
@@ -178,12 +178,11 @@ impl<A: Actor> Start<A> {
             cell,
             starting,
             rx,
-            guard,
             handle,
             ..
         } = self.prepare()?;
         // Nobody waits for the acknowledgement: `init` runs in the actor's task.
-        spawn_task(&handle, &cell, starting, rx, guard);
+        spawn_task(&handle, &cell, starting, rx);
         Ok(ActorRef { cell })
     }
 
@@ -213,7 +212,6 @@ impl<A: Actor> Start<A> {
             signal::link_pair(parent, &pid);
         }
         system::remember(&pid);
-        let guard = ExitGuard { pid: pid.clone() };
         let starting = run_loop::start(cell.clone(), self.args, parent.clone(), self.names);
         Ok(Launch {
             cell,
@@ -221,7 +219,6 @@ impl<A: Actor> Start<A> {
             parent,
             starting,
             rx,
-            guard,
             handle,
             timeout: self.timeout,
         })
@@ -237,7 +234,6 @@ impl<A: Actor> Start<A> {
             parent,
             mut starting,
             rx,
-            guard,
             handle,
             timeout,
         } = match self.prepare() {
@@ -258,7 +254,7 @@ impl<A: Actor> Start<A> {
             drop(depth);
             match polled {
                 Ok(Poll::Ready(Ok(()))) => {
-                    spawn_task(&handle, &cell, starting, rx, guard);
+                    spawn_task(&handle, &cell, starting, rx);
                     // The start returns at its next poll, after the actor's task has had its
                     // first one: yielding here keeps a loop of starts from queuing up tasks
                     // that have not run yet (and the memory their start phases hold).
@@ -292,14 +288,15 @@ impl<A: Actor> Start<A> {
                         let _as_child = current::enter(pid.id());
                         call_caught(move || drop(starting))
                     };
-                    drop(guard);
+                    // Dropping the receiver cleans up.
+                    drop(rx);
                     return Begun::Done(Err(StartError::Failed(reason)));
                 }
             }
         }
         let (ack_tx, ack) = oneshot::channel();
         starting.as_mut().acknowledge_to(ack_tx);
-        spawn_task(&handle, &cell, starting, rx, guard);
+        spawn_task(&handle, &cell, starting, rx);
         Begun::Waiting(Box::pin(wait_for_init(cell, pid, parent, ack, timeout)))
     }
 }
@@ -310,8 +307,8 @@ struct Launch<A: Actor, F> {
     pid: Pid,
     parent: Option<Pid>,
     starting: Pin<Box<StartTask<A, F>>>,
+    /// Dropped, it ends the actor (see [`MailboxRx`]).
     rx: MailboxRx<A>,
-    guard: ExitGuard,
     handle: Handle,
     timeout: Option<Duration>,
 }
@@ -322,11 +319,10 @@ fn spawn_task<A: Actor, F>(
     cell: &Arc<ActorCell<A>>,
     starting: Pin<Box<StartTask<A, F>>>,
     rx: MailboxRx<A>,
-    guard: ExitGuard,
 ) where
     F: Future<Output = Result<(A, crate::Context<A>), StartError>> + Send + 'static,
 {
-    let task = run_loop::run(starting, rx, guard);
+    let task = run_loop::run(starting, rx);
     let join = handle.spawn(AsCurrent::new(cell.core.id, task));
     cell.core.set_abort(join.abort_handle());
 }
