@@ -74,7 +74,6 @@ pub(crate) struct Core {
     #[cfg(feature = "metrics")]
     reported: AtomicU64,
     state: Mutex<State>,
-    exited: Notify,
 }
 
 #[derive(Default)]
@@ -87,6 +86,10 @@ struct State {
     cleaned: bool,
     /// Cleanup has finished: names released, links and monitors signalled.
     finished: bool,
+    /// What wakes those waiting for the exit, made by the first of them: most actors exit
+    /// with nobody waiting, and every idle actor carries this record. Taken by the cleanup
+    /// when it finishes.
+    exit_waiters: Option<Arc<Notify>>,
     /// The length of `relations` at which [`Core::add_name`] next drops the names this actor
     /// no longer holds (0 until the first time: [`PRUNE_FIRST`]). Sits in the padding after
     /// the flags.
@@ -124,7 +127,6 @@ impl Core {
             #[cfg(feature = "metrics")]
             reported: AtomicU64::new(0),
             state: Mutex::new(State::default()),
-            exited: Notify::new(),
         }
     }
 
@@ -366,8 +368,19 @@ impl Core {
     }
 
     pub(crate) async fn wait_exit(&self) -> ExitReason {
+        let exited = {
+            let mut st = self.lock();
+            if st.finished
+                && let Some(reason) = &st.exit
+            {
+                return reason.clone();
+            }
+            // Not finished: the cleanup has not taken the waiters' `Notify` yet, and will
+            // notify this one after it marks the exit finished.
+            st.exit_waiters.get_or_insert_with(Default::default).clone()
+        };
         loop {
-            let mut notified = pin!(self.exited.notified());
+            let mut notified = pin!(exited.notified());
             notified.as_mut().enable();
             if let Some(reason) = self.final_reason() {
                 return reason;
@@ -485,8 +498,14 @@ pub(crate) fn cleanup(pid: &Pid, default: ExitReason) {
         }
     }
     // Only now is the exit complete: waiters see names released and links signalled.
-    core.lock().finished = true;
-    core.exited.notify_waiters();
+    let waiters = {
+        let mut st = core.lock();
+        st.finished = true;
+        st.exit_waiters.take()
+    };
+    if let Some(waiters) = waiters {
+        waiters.notify_waiters();
+    }
 }
 
 /// The typed process record: the mailbox, then the core (`repr(C)`: the fields every

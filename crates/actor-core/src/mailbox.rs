@@ -121,20 +121,26 @@ pub(crate) enum Refused<A: Actor> {
 /// dropped with the rest of the queue by the closing loop) or is refused and handed back.
 /// The loop takes everything queued in one lock ([`MailboxRx::recv`] swaps the whole
 /// `VecDeque` out), so senders and the loop meet on the lock once per batch, not per message.
-/// An actor that was never sent anything holds no queue storage at all.
+/// A message that finds nothing queued waits in a slot of its own (`first`), so an actor
+/// handling one message at a time (a call, a cast to an idle actor) never allocates queue
+/// storage; an actor that was never sent anything holds none at all.
 pub(crate) struct Queue<A: Actor> {
     shared: Mutex<Shared<A>>,
     /// Envelopes the loop has taken out of `shared` and not yet started; written by the loop
     /// only, so `len` (and a bounded push) count what is still waiting.
     in_hand: AtomicUsize,
-    capacity: usize,
 }
 
 struct Shared<A: Actor> {
+    /// The oldest message, when it arrived to an empty queue: it goes before everything in
+    /// `queue`. Invariant: `queue` is empty whenever `first` is.
+    first: Option<Envelope<A>>,
     queue: VecDeque<Envelope<A>>,
     /// The loop's waker while it waits for a message.
     waker: Option<Waker>,
-    closed: bool,
+    /// How many envelopes a bounded push finds room for (`usize::MAX`: unbounded); 0 once
+    /// the queue is closed (a mailbox's capacity is at least 1), which refuses every push.
+    capacity: usize,
 }
 
 /// Above this many slots, a drained buffer is released when the loop goes idle, so an actor
@@ -145,12 +151,12 @@ impl<A: Actor> Queue<A> {
     pub(crate) fn new(mailbox: Mailbox) -> Self {
         Self {
             shared: Mutex::new(Shared {
+                first: None,
                 queue: VecDeque::new(),
                 waker: None,
-                closed: false,
+                capacity: mailbox.capacity(),
             }),
             in_hand: AtomicUsize::new(0),
-            capacity: mailbox.capacity(),
         }
     }
 
@@ -164,13 +170,17 @@ impl<A: Actor> Queue<A> {
     /// `capacity` envelopes refuses it.
     pub(crate) fn push(&self, env: Envelope<A>, bounded: bool) -> Result<(), Refused<A>> {
         let mut shared = self.lock();
-        if shared.closed {
+        if shared.is_closed() {
             return Err(Refused::Closed(env));
         }
-        if bounded && shared.queue.len() + self.in_hand.load(Ordering::Relaxed) >= self.capacity {
+        if bounded && shared.len() + self.in_hand.load(Ordering::Relaxed) >= shared.capacity {
             return Err(Refused::Full(env));
         }
-        shared.queue.push_back(env);
+        if shared.first.is_none() {
+            shared.first = Some(env);
+        } else {
+            shared.queue.push_back(env);
+        }
         let waker = shared.waker.take();
         drop(shared);
         // Woken outside the lock: the woken loop may run at once on another thread.
@@ -182,17 +192,45 @@ impl<A: Actor> Queue<A> {
 
     /// Envelopes queued and not yet taken by the loop.
     pub(crate) fn len(&self) -> usize {
-        self.lock().queue.len() + self.in_hand.load(Ordering::Relaxed)
+        self.lock().len() + self.in_hand.load(Ordering::Relaxed)
     }
 
     /// Refuses every later push and hands back what is queued, to be dropped by the caller
     /// outside the lock (dropping a call envelope tells its caller the actor is gone).
     pub(crate) fn close(&self) -> VecDeque<Envelope<A>> {
         let mut shared = self.lock();
-        shared.closed = true;
+        shared.capacity = CLOSED;
         shared.waker = None;
-        std::mem::take(&mut shared.queue)
+        let mut rest = std::mem::take(&mut shared.queue);
+        if let Some(first) = shared.first.take() {
+            rest.push_front(first);
+        }
+        rest
     }
+}
+
+/// [`Shared::capacity`] of a closed queue.
+const CLOSED: usize = 0;
+
+impl<A: Actor> Shared<A> {
+    fn is_closed(&self) -> bool {
+        self.capacity == CLOSED
+    }
+
+    /// Envelopes queued here (not counting the loop's batch).
+    fn len(&self) -> usize {
+        usize::from(self.first.is_some()) + self.queue.len()
+    }
+}
+
+/// What [`MailboxRx::refill`] found.
+enum Refill<A: Actor> {
+    /// Nothing queued: the loop's waker is left.
+    Empty,
+    /// One message, and nothing after it: handled without a batch.
+    One(Envelope<A>),
+    /// The oldest message; the rest became the batch.
+    Batch(Envelope<A>),
 }
 
 /// The receiving half, owned by the actor's task: the batch taken from the shared queue.
@@ -234,12 +272,28 @@ impl<A: Actor> MailboxRx<A> {
     /// Inlined into the loop: the common case, a batch in hand, is a budget check and a pop.
     #[inline(always)]
     fn poll_recv(&mut self, cx: &mut TaskContext<'_>) -> Poll<Envelope<A>> {
-        if self.batch.is_empty() && !self.refill(cx) {
-            return Poll::Pending;
+        if self.batch.is_empty() {
+            // A message is ready, or the loop waits. Only with one ready is tokio's budget
+            // asked: asking an exhausted budget while the mailbox is empty would yield, and
+            // be woken again, for nothing. Out of budget, the message goes back to the
+            // front (as the batch) and the loop yields with it kept.
+            let env = match self.refill(cx) {
+                Refill::Empty => return Poll::Pending,
+                Refill::One(env) | Refill::Batch(env) => env,
+            };
+            let Poll::Ready(coop) = tokio::task::coop::poll_proceed(cx) else {
+                self.batch.push_front(env);
+                self.cell
+                    .mailbox
+                    .in_hand
+                    .store(self.batch.len(), Ordering::Relaxed);
+                return Poll::Pending;
+            };
+            coop.made_progress();
+            return Poll::Ready(env);
         }
         // A message is ready: spend one unit of tokio's budget on it, or yield with it kept
-        // in the batch. Only here: asking an exhausted budget while the mailbox is empty
-        // would yield, and be woken again, for nothing.
+        // in the batch.
         let coop = ready!(tokio::task::coop::poll_proceed(cx));
         match self.batch.pop_front() {
             Some(env) => {
@@ -258,13 +312,14 @@ impl<A: Actor> MailboxRx<A> {
         }
     }
 
-    /// Takes everything queued as the new batch, or, with nothing queued, leaves the loop's
-    /// waker and returns `false`. Kept out of line: once per batch, not per message.
+    /// Takes everything queued: the oldest message, and the rest as the new batch; or, with
+    /// nothing queued, leaves the loop's waker. Kept out of line: once per batch, not per
+    /// message. Only called with the batch empty.
     #[inline(never)]
-    fn refill(&mut self, cx: &mut TaskContext<'_>) -> bool {
+    fn refill(&mut self, cx: &mut TaskContext<'_>) -> Refill<A> {
         let queue = &self.cell.mailbox;
         let mut shared = queue.lock();
-        if shared.queue.is_empty() {
+        let Some(first) = shared.first.take() else {
             match &mut shared.waker {
                 Some(waker) if waker.will_wake(cx.waker()) => {}
                 slot => *slot = Some(cx.waker().clone()),
@@ -276,13 +331,16 @@ impl<A: Actor> MailboxRx<A> {
             if self.batch.capacity() > KEEP_IDLE_SLOTS {
                 self.batch = VecDeque::new();
             }
-            return false;
+            return Refill::Empty;
+        };
+        if shared.queue.is_empty() {
+            return Refill::One(first);
         }
-        // Everything queued becomes the batch; the loop's drained buffer goes back to the
-        // senders, so a busy actor allocates no queue storage per batch.
+        // The rest becomes the batch; the loop's drained buffer goes back to the senders, so
+        // a busy actor allocates no queue storage per batch.
         std::mem::swap(&mut shared.queue, &mut self.batch);
         queue.in_hand.store(self.batch.len(), Ordering::Relaxed);
-        true
+        Refill::Batch(first)
     }
 }
 
@@ -346,6 +404,39 @@ mod tests {
         assert!(poll(&mut rx).is_pending());
         assert!(rx.batch.capacity() <= KEEP_IDLE_SLOTS);
         assert!(cell.mailbox.lock().queue.capacity() <= KEEP_IDLE_SLOTS);
+    }
+
+    #[test]
+    fn one_message_at_a_time_needs_no_queue_storage() {
+        let (cell, mut rx) = ActorCell::<Sink>::new(Mailbox::Unbounded);
+        for i in 0..10 {
+            assert!(poll(&mut rx).is_pending());
+            assert!(
+                cell.push_msg::<Note, _>(CastEnvelope(Some(Note(i))), false)
+                    .is_ok()
+            );
+            assert_eq!(cell.mailbox.len(), 1);
+            let Poll::Ready(env) = poll(&mut rx) else {
+                panic!("message {i} missing")
+            };
+            assert_eq!(note(env), i);
+            assert_eq!(cell.mailbox.len(), 0);
+        }
+        assert_eq!(cell.mailbox.lock().queue.capacity(), 0);
+        assert_eq!(rx.batch.capacity(), 0);
+    }
+
+    #[test]
+    fn closing_hands_back_the_first_message_before_the_rest() {
+        let (cell, _rx) = ActorCell::<Sink>::new(Mailbox::Unbounded);
+        for i in 0..3 {
+            assert!(
+                cell.push_msg::<Note, _>(CastEnvelope(Some(Note(i))), false)
+                    .is_ok()
+            );
+        }
+        let rest: Vec<u32> = cell.mailbox.close().into_iter().map(note).collect();
+        assert_eq!(rest, [0, 1, 2]);
     }
 
     #[test]
