@@ -70,6 +70,35 @@ async fn tree() -> (SupervisorRef, Pid) {
     (top, worker)
 }
 
+type EventLines = tokio::io::Lines<BufReader<tokio::net::TcpStream>>;
+
+/// Opens the live stream on a fresh connection; its lines, the response's head first.
+async fn open_events(addr: SocketAddr) -> EventLines {
+    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    conn.write_all(format!("GET /api/events HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    BufReader::new(conn).lines()
+}
+
+/// The next `event: <kind>` on the stream and its data.
+async fn next_event(lines: &mut EventLines) -> (String, String) {
+    loop {
+        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        if let Some(kind) = line.strip_prefix("event: ") {
+            let data = lines.next_line().await.unwrap().unwrap();
+            return (
+                kind.to_owned(),
+                data.trim_start_matches("data: ").to_owned(),
+            );
+        }
+    }
+}
+
 /// An observer of the tree under `root`, on a free loopback port.
 async fn observer(root: &Pid, actions: bool) -> ObserverHandle {
     Observer::new()
@@ -217,34 +246,14 @@ async fn actions_are_refused_unless_enabled() {
 async fn the_event_stream_sends_the_tree_then_each_restart() {
     let (top, worker) = tree().await;
     let obs = observer(&top.pid(), false).await;
-    let addr = obs.local_addr();
-    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
-    conn.write_all(format!("GET /api/events HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes())
-        .await
-        .unwrap();
-    let mut lines = BufReader::new(conn).lines();
-    // The next `event: <kind>` and its data line.
-    let mut next_event = async || loop {
-        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
-        if let Some(kind) = line.strip_prefix("event: ") {
-            let data = lines.next_line().await.unwrap().unwrap();
-            return (
-                kind.to_owned(),
-                data.trim_start_matches("data: ").to_owned(),
-            );
-        }
-    };
-    let (kind, data) = next_event().await;
+    let mut lines = open_events(obs.local_addr()).await;
+    let (kind, data) = next_event(&mut lines).await;
     assert_eq!(kind, "tree");
     assert!(data.contains("\"child_id\":\"worker\""), "{data}");
     worker.downcast::<Worker>().unwrap().cast(Crash);
     let mut saw = Vec::new();
     while saw.len() < 2 {
-        let (kind, data) = next_event().await;
+        let (kind, data) = next_event(&mut lines).await;
         if kind == "log" {
             let entry: Value = serde_json::from_str(&data).unwrap();
             if entry["supervisor"] == top.pid().to_string() {
@@ -315,12 +324,7 @@ async fn a_stream_opened_before_the_first_look_starts_with_that_look() {
         .start()
         .await
         .unwrap();
-    let addr = obs.local_addr();
-    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
-    conn.write_all(format!("GET /api/events HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes())
-        .await
-        .unwrap();
-    let mut lines = BufReader::new(conn).lines();
+    let mut lines = open_events(obs.local_addr()).await;
     // The response's head comes at once; the first event only after the first look.
     assert!(
         lines
@@ -332,16 +336,12 @@ async fn a_stream_opened_before_the_first_look_starts_with_that_look() {
     );
     open.send_replace(true);
     let first = loop {
-        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
-        if line == "event: tree" {
-            break lines.next_line().await.unwrap().unwrap();
+        let (kind, data) = next_event(&mut lines).await;
+        if kind == "tree" {
+            break data;
         }
     };
-    let tree: Value = serde_json::from_str(first.trim_start_matches("data: ")).unwrap();
+    let tree: Value = serde_json::from_str(&first).unwrap();
     let sup = &tree["roots"][0]["supervisor"];
     assert_eq!(sup["children"][0]["child_id"], "gated", "{first}");
     assert!(starting.await.unwrap().unwrap().is_some());
