@@ -256,7 +256,7 @@ pub(crate) fn run<A: Actor, S>(
     mut rx: MailboxRx<A>,
 ) -> impl Future<Output = ()> + Send
 where
-    S: Future<Output = Option<(A, Context<A>)>> + Send + ?Sized,
+    S: Future<Output = Option<(A, Context<A>)>> + Send,
 {
     async move {
         // When the task is aborted (a kill), the future is dropped: its locals, `actor` among
