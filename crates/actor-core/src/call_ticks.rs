@@ -87,12 +87,14 @@ impl Ticks {
         ticks
     }
 
+    #[inline]
     pub(crate) fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
     }
 
     /// The tick at which a call starting now with `timeout` (at least [`TICKED_FROM`]) has
     /// timed out; the ticker counts at least that far.
+    #[inline]
     pub(crate) fn target(&self, timeout: Duration) -> u64 {
         let k = ticks_in(timeout);
         let target = self
@@ -110,6 +112,7 @@ impl Ticks {
     }
 
     /// Whether tick `target` has been counted.
+    #[inline]
     pub(crate) fn reached(&self, target: u64) -> bool {
         self.count.load(Ordering::Acquire) >= target
     }
@@ -136,6 +139,7 @@ impl Ticks {
 
 /// How many ticks `timeout` takes, rounded up: whole seconds and the rest, in integer
 /// steps (a tick divides a second).
+#[inline]
 fn ticks_in(timeout: Duration) -> u64 {
     const PER_SEC: u64 = 1_000_000_000 / TICK_NANOS;
     timeout

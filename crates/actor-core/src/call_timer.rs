@@ -310,6 +310,42 @@ fn take(limit: &mut Deadline, waker: &Waker) -> Option<Pin<Box<Timer>>> {
     }))
 }
 
+/// The common case of [`take`], on its own: the first wait of a call whose timeout is
+/// counted in ticks finds the thread's kept timer armed for that call's tick or an earlier
+/// one, not fired, and holding the waker of the same task. Then the timer serves as it is,
+/// and the deadline is fixed to its tick. In any other case the kept timer stays in the
+/// slot for [`take`], and the deadline is left as it was, or fixed to its tick once counted.
+#[inline]
+fn take_armed(limit: &mut Deadline, waker: &Waker) -> Option<Pin<Box<Timer>>> {
+    if !matches!(limit.at, At::Unfixed) || limit.timeout < TICKED_FROM {
+        return None;
+    }
+    with_slot(|slot| {
+        let slot = slot.as_ref()?;
+        let timer = slot.kept.take()?;
+        // The same task polled it last: it is on the timer's runtime (see `take_kept`).
+        if !timer.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            slot.give_back(timer);
+            return None;
+        }
+        let armed = match (&timer.origin, timer.tick) {
+            (Some(origin), Some(armed)) if !origin.ticks.is_closed() => {
+                let target = origin.ticks.target(limit.timeout);
+                limit.at = At::Tick(target);
+                armed <= target && !timer.sleep.is_elapsed()
+            }
+            _ => false,
+        };
+        if armed {
+            Some(timer)
+        } else {
+            slot.give_back(timer);
+            None
+        }
+    })
+    .flatten()
+}
+
 /// What [`take_kept`] found.
 enum Found {
     /// The thread's kept timer, for this call.
@@ -427,6 +463,14 @@ impl<F: Future> Future for Timeout<'_, F> {
             return Poll::Pending;
         }
         let limit = &mut **this.limit;
+        if this.timer.is_none()
+            && let Some(timer) = take_armed(limit, cx.waker())
+        {
+            // Armed for this call's tick or an earlier one, and holding this task's waker:
+            // nothing more to do until it fires or the reply comes.
+            *this.timer = Some(Some(timer));
+            return Poll::Pending;
+        }
         let Some(timer) = this.timer.get_or_insert_with(|| take(limit, cx.waker())) else {
             return Poll::Pending;
         };

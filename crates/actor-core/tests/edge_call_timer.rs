@@ -193,6 +193,26 @@ fn a_long_call_timeout_counted_in_ticks_is_never_early() {
     });
 }
 
+#[test]
+fn a_call_served_by_the_kept_timer_of_an_earlier_call_is_never_early() {
+    // Calls back to back with the same timeout leave the thread's timer armed for the tick
+    // of the first of them. A later call whose own tick comes after that one keeps the timer
+    // as it is (the common case, with no timer work at all); when it fires, before this
+    // call's deadline, the call must wait on for its own tick rather than time out.
+    let rt = multi_thread();
+    rt.block_on(async {
+        let (echo, _events) = spy(false).await;
+        let timeout = Duration::from_secs(1);
+        for _ in 0..50 {
+            assert_eq!(echo.call_timeout(Ping, timeout).await.unwrap(), 42);
+        }
+        // Whatever this sleep's length, the kept timer is armed no later than the next
+        // call's tick, so that call keeps it.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        times_out_no_earlier(timeout, echo.call_timeout(Hold, timeout)).await;
+    });
+}
+
 /// Awaits `call`, which must end in `CallError::Timeout` no earlier than `timeout` after now
 /// (real time: a multi-thread runtime's clock cannot be paused).
 async fn times_out_no_earlier<R: std::fmt::Debug, M>(
