@@ -10,7 +10,7 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use tokio::task::AbortHandle;
+use tokio::task::JoinHandle;
 
 use crate::actor::Actor;
 use crate::envelope::{Deliver, Envelope};
@@ -81,7 +81,10 @@ struct State {
     exit: Option<ExitReason>,
     /// Links, monitors held on this actor and names, in one list (indexed when long).
     relations: Relations,
-    abort: Option<AbortHandle>,
+    /// The actor's task, to abort it on a kill. Its join handle itself rather than an abort
+    /// handle made from it: making one and dropping the join handle cost a spawn two more
+    /// updates of the task's state.
+    abort: Option<JoinHandle<()>>,
     /// Cleanup has started: no new links, monitors or names are accepted.
     cleaned: bool,
     /// Cleanup has finished: names released, links and monitors signalled.
@@ -196,17 +199,19 @@ impl Core {
         self.doomed.load(Ordering::Relaxed)
     }
 
-    pub(crate) fn set_abort(&self, abort: AbortHandle) {
+    pub(crate) fn set_abort(&self, task: JoinHandle<()>) {
         let mut st = self.lock();
         if st.cleaned {
+            // Dropped outside the lock.
+            drop(st);
+            drop(task);
             return;
         }
         // A kill that arrived before the handle existed is carried out now, outside the lock.
-        let killed_early = st.exit.is_some() && self.is_doomed();
-        let handle = abort.clone();
-        st.abort = Some(abort);
+        let killed_early = (st.exit.is_some() && self.is_doomed()).then(|| task.abort_handle());
+        st.abort = Some(task);
         drop(st);
-        if killed_early {
+        if let Some(handle) = killed_early {
             handle.abort();
         }
     }
@@ -228,7 +233,7 @@ impl Core {
         st.exit = Some(reason);
         self.doomed.store(true, Ordering::Relaxed);
         // Abort outside the lock: the task's cleanup takes this lock again.
-        let abort = st.abort.clone();
+        let abort = st.abort.as_ref().map(JoinHandle::abort_handle);
         drop(st);
         if let Some(abort) = abort {
             abort.abort();
