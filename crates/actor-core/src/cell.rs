@@ -65,7 +65,7 @@ pub(crate) struct Core {
     status: AtomicU8,
     trap_exit: AtomicBool,
     /// Set when an exit signal or kill has decided the actor's fate; the loop checks it
-    /// between messages, the abort handle interrupts it at its next await point.
+    /// between messages, and aborting its task interrupts it at its next await point.
     doomed: AtomicBool,
     /// When it was spawned, in whole seconds since the process's clock base
     /// ([`crate::clock::secs_since_base`]); sits in the padding after the flags.
