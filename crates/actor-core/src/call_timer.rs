@@ -64,6 +64,14 @@ pin_project_lite::pin_project! {
     }
 }
 
+impl Timer {
+    /// Whether the timer, armed to look for tick `armed`, serves a call whose deadline is
+    /// tick `target` as it is: it has not fired, and fires no later than that tick.
+    fn serves_tick(&self, target: u64) -> bool {
+        !self.sleep.is_elapsed() && self.tick.is_some_and(|armed| armed <= target)
+    }
+}
+
 /// One thread's kept timer for one multi-thread runtime.
 ///
 /// A kept timer holds its slot (its origin) and the slot holds the timer: the keeper breaks
@@ -280,16 +288,19 @@ fn take(limit: &mut Deadline, waker: &Waker) -> Option<Pin<Box<Timer>>> {
     };
     let origin = match found {
         Some(Found::Kept(mut kept)) => {
-            let this = kept.as_mut().project();
-            let ticks = this.origin.as_deref().map(|o| &*o.ticks);
             // An armed timer that fires no later than the deadline is kept as it is: if it
             // fires first, `timeout` moves it to the deadline then. So a thread making calls
             // back to back resets its timer about once per timeout, not once per call.
-            let keep = !this.sleep.is_elapsed()
-                && match (at, *this.tick) {
-                    (At::Tick(target), Some(armed)) => armed <= target,
-                    _ => this.sleep.deadline() <= arm(ticks).0,
-                };
+            let keep = match (at, kept.tick) {
+                (At::Tick(target), Some(_)) => kept.serves_tick(target),
+                // Armed for an instant (or the deadline is one): compared as instants.
+                _ => {
+                    let ticks = kept.origin.as_deref().map(|o| &*o.ticks);
+                    !kept.sleep.is_elapsed() && kept.sleep.deadline() <= arm(ticks).0
+                }
+            };
+            let this = kept.as_mut().project();
+            let ticks = this.origin.as_deref().map(|o| &*o.ticks);
             if !keep {
                 let (deadline, tick) = arm(ticks);
                 this.sleep.reset(deadline);
@@ -328,11 +339,11 @@ fn take_armed(limit: &mut Deadline, waker: &Waker) -> Option<Pin<Box<Timer>>> {
             slot.give_back(timer);
             return None;
         }
-        let armed = match (&timer.origin, timer.tick) {
-            (Some(origin), Some(armed)) if !origin.ticks.is_closed() => {
+        let armed = match &timer.origin {
+            Some(origin) if !origin.ticks.is_closed() => {
                 let target = origin.ticks.target(limit.timeout);
                 limit.at = At::Tick(target);
-                armed <= target && !timer.sleep.is_elapsed()
+                timer.serves_tick(target)
             }
             _ => false,
         };

@@ -84,7 +84,7 @@ struct State {
     /// The actor's task, to abort it on a kill. Its join handle itself rather than an abort
     /// handle made from it: making one and dropping the join handle cost a spawn two more
     /// updates of the task's state.
-    abort: Option<JoinHandle<()>>,
+    task: Option<JoinHandle<()>>,
     /// Cleanup has started: no new links, monitors or names are accepted.
     cleaned: bool,
     /// Cleanup has finished: names released, links and monitors signalled.
@@ -199,7 +199,7 @@ impl Core {
         self.doomed.load(Ordering::Relaxed)
     }
 
-    pub(crate) fn set_abort(&self, task: JoinHandle<()>) {
+    pub(crate) fn set_task(&self, task: JoinHandle<()>) {
         let mut st = self.lock();
         if st.cleaned {
             // Dropped outside the lock.
@@ -209,7 +209,7 @@ impl Core {
         }
         // A kill that arrived before the handle existed is carried out now, outside the lock.
         let killed_early = (st.exit.is_some() && self.is_doomed()).then(|| task.abort_handle());
-        st.abort = Some(task);
+        st.task = Some(task);
         drop(st);
         if let Some(handle) = killed_early {
             handle.abort();
@@ -233,7 +233,7 @@ impl Core {
         st.exit = Some(reason);
         self.doomed.store(true, Ordering::Relaxed);
         // Abort outside the lock: the task's cleanup takes this lock again.
-        let abort = st.abort.as_ref().map(JoinHandle::abort_handle);
+        let abort = st.task.as_ref().map(JoinHandle::abort_handle);
         drop(st);
         if let Some(abort) = abort {
             abort.abort();
@@ -472,7 +472,7 @@ pub(crate) fn cleanup(pid: &Pid, default: ExitReason) {
         st.cleaned = true;
         let reason = st.exit.get_or_insert(default).clone();
         core.status.store(DEAD, Ordering::Release);
-        (reason, st.relations.take_all(), st.abort.take())
+        (reason, st.relations.take_all(), st.task.take())
     };
     drop(abort);
     system::forget(core.id);

@@ -324,7 +324,7 @@ fn spawn_task<A: Actor, F>(
 {
     let task = run_loop::run(starting, rx);
     let join = handle.spawn(AsCurrent::new(cell.core.id, task));
-    cell.core.set_abort(join);
+    cell.core.set_task(join);
 }
 
 /// Waits for a spawned actor's acknowledgement of `init`.

@@ -197,7 +197,7 @@ fn a_long_call_timeout_counted_in_ticks_is_never_early() {
 fn a_call_served_by_the_kept_timer_of_an_earlier_call_is_never_early() {
     // Calls back to back with the same timeout leave the thread's timer armed for the tick
     // of the first of them. A later call whose own tick comes after that one keeps the timer
-    // as it is (the common case, with no timer work at all); when it fires, before this
+    // as it is (the common case: the timer is not reset); when it fires, before this
     // call's deadline, the call must wait on for its own tick rather than time out.
     let rt = multi_thread();
     rt.block_on(async {
