@@ -268,6 +268,7 @@ where
             // Start failed and was fully cleaned up; dropping `rx` does nothing more.
             return;
         };
+        crate::spawn::first_poll_ran();
 
         // The envelope being handled: a call's handler future borrows it to leave the result,
         // and it answers the caller once that future is gone. Kept past the loop when it holds a

@@ -255,9 +255,11 @@ impl<A: Actor> Start<A> {
             match polled {
                 Ok(Poll::Ready(Ok(()))) => {
                     spawn_task(&handle, &cell, starting, rx);
-                    // The start returns at its next poll, after the actor's task has had its
-                    // first one: yielding here keeps a loop of starts from queuing up tasks
-                    // that have not run yet (and the memory their start phases hold).
+                    if !start_yields() {
+                        return Begun::Done(Ok(ActorRef { cell }));
+                    }
+                    // The start returns at its next poll, after the tasks spawned before it
+                    // (this actor's among them) have had their first poll.
                     cx.waker().wake_by_ref();
                     return Begun::Started(
                         ActorRef { cell },
@@ -371,6 +373,42 @@ const MAX_INLINE_DEPTH: u32 = 8;
 
 thread_local! {
     static INLINE_DEPTH: Cell<u32> = const { Cell::new(0) };
+    /// A start on this thread returned at once, and no actor's task has had its first poll
+    /// on this thread since (see [`start_yields`]).
+    static UNPOLLED_START: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether the start that has just spawned its actor's task yields before it returns, so
+/// that the tasks queued before it (its actor's among them) have their first poll first: a
+/// loop of starts then never queues up tasks that have not run yet, with the start phases
+/// they hold (`init`'s result, waiting to move into the task).
+///
+/// A start made outside any actor (a program's or a test's own task) always yields. A start
+/// made by an actor (a supervisor starting or restarting a child, one per message) yields
+/// only when the start before it on this thread returned at once and no actor's first poll
+/// has run here since: a single start returns at once, sparing the actor and whatever waits
+/// on it a round of the scheduler, and a loop of starts inside one handler yields every other
+/// time, so it queues at most two tasks that have not run yet.
+fn start_yields() -> bool {
+    if crate::current::current_id().is_none() {
+        return true;
+    }
+    UNPOLLED_START
+        .try_with(|unpolled| {
+            // Yielding, this start resumes once the tasks queued before it have run; returning
+            // at once, it leaves its actor's task unpolled.
+            let yields = unpolled.get();
+            unpolled.set(!yields);
+            yields
+        })
+        // The thread is being torn down: no loop of starts to pace.
+        .unwrap_or(false)
+}
+
+/// An actor's task has had its first poll on this thread: the next start here may return
+/// at once (see [`start_yields`]).
+pub(crate) fn first_poll_ran() {
+    let _ = UNPOLLED_START.try_with(|unpolled| unpolled.set(false));
 }
 
 /// One level of [`INLINE_DEPTH`], given back on drop (a panic included).
@@ -399,7 +437,8 @@ impl Drop for InlineStart {
 /// What the first poll of a start came to.
 enum Begun<A: Actor> {
     Done(Result<ActorRef<A>, StartError>),
-    /// `init` is done and the actor's task spawned: the start returns at the next poll.
+    /// `init` is done, the actor's task spawned, and the start yields (see `start_yields`):
+    /// it returns at the next poll.
     Started(ActorRef<A>, Abandoned),
     /// The failed start's link killed the starter: the start never returns.
     ParentKilled,

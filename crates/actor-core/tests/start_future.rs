@@ -53,6 +53,55 @@ async fn a_start_dropped_after_its_first_poll_kills_the_started_actor() {
     assert_eq!(pid.exited().await, ExitReason::Killed);
 }
 
+/// Starts two `Reporter`s back to back in one call, each start polled once on its own before
+/// it is awaited: whether each returned at that first poll.
+struct Starter;
+
+struct StartTwo(mpsc::UnboundedSender<(Option<Pid>, Pid)>);
+
+impl Actor for Starter {
+    type Args = ();
+    async fn init((): (), _: &mut Context<Self>) -> Result<Self, InitError> {
+        Ok(Starter)
+    }
+}
+
+impl actor_core::Call<StartTwo> for Starter {
+    type Reply = (bool, bool);
+    async fn handle_call(
+        &mut self,
+        StartTwo(tell): StartTwo,
+        _: &mut Context<Self>,
+    ) -> actor_core::CallReply<(bool, bool)> {
+        let mut ready = [false; 2];
+        for first_poll in &mut ready {
+            let mut start = pin!(Reporter::start(tell.clone()).into_future());
+            *first_poll = poll_fn(|cx| Poll::Ready(start.as_mut().poll(cx).is_ready())).await;
+            if !*first_poll {
+                start.await.unwrap();
+            }
+        }
+        actor_core::CallReply::Reply((ready[0], ready[1]))
+    }
+}
+
+#[tokio::test]
+async fn an_actors_start_returns_at_once_and_a_second_one_before_the_first_ran_yields() {
+    // A start made by an actor (a supervisor's restart) returns at its first poll, sparing
+    // the actor a round of the scheduler. The next start on the thread, made before the
+    // first one's actor has had its first poll, yields: a loop of starts in one handler never
+    // queues more than two tasks that have not run. A start made outside any actor yields
+    // every time (`a_start_dropped_after_its_first_poll_kills_the_started_actor`).
+    let starter = Starter::start(()).await.unwrap();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    assert_eq!(starter.call(StartTwo(tx)).await.unwrap(), (true, false));
+    // Both actors ran their `init` and are alive.
+    for _ in 0..2 {
+        let (_, pid) = rx.recv().await.unwrap();
+        assert!(pid.is_alive());
+    }
+}
+
 /// Starts the next of a chain from its `init`, linked, until `depth` is 0; each reports its
 /// pid and its parent's.
 struct Chain;
