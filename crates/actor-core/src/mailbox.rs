@@ -223,16 +223,6 @@ impl<A: Actor> Shared<A> {
     }
 }
 
-/// What [`MailboxRx::refill`] found.
-enum Refill<A: Actor> {
-    /// Nothing queued: the loop's waker is left.
-    Empty,
-    /// One message, and nothing after it: handled without a batch.
-    One(Envelope<A>),
-    /// The oldest message; the rest became the batch.
-    Batch(Envelope<A>),
-}
-
 /// The receiving half, owned by the actor's task: the batch taken from the shared queue.
 ///
 /// Dropping it (the loop ended, or the task was aborted or dropped with its runtime) ends
@@ -277,9 +267,8 @@ impl<A: Actor> MailboxRx<A> {
             // asked: asking an exhausted budget while the mailbox is empty would yield, and
             // be woken again, for nothing. Out of budget, the message goes back to the
             // front (as the batch) and the loop yields with it kept.
-            let env = match self.refill(cx) {
-                Refill::Empty => return Poll::Pending,
-                Refill::One(env) | Refill::Batch(env) => env,
+            let Some(env) = self.refill(cx) else {
+                return Poll::Pending;
             };
             let Poll::Ready(coop) = tokio::task::coop::poll_proceed(cx) else {
                 self.batch.push_front(env);
@@ -312,11 +301,12 @@ impl<A: Actor> MailboxRx<A> {
         }
     }
 
-    /// Takes everything queued: the oldest message, and the rest as the new batch; or, with
-    /// nothing queued, leaves the loop's waker. Kept out of line: once per batch, not per
-    /// message. Only called with the batch empty.
+    /// Takes everything queued: returns the oldest message, the rest becoming the new batch
+    /// (a message alone needs no batch); or, with nothing queued, leaves the loop's waker and
+    /// returns `None`. Kept out of line: once per batch, not per message. Only called with
+    /// the batch empty.
     #[inline(never)]
-    fn refill(&mut self, cx: &mut TaskContext<'_>) -> Refill<A> {
+    fn refill(&mut self, cx: &mut TaskContext<'_>) -> Option<Envelope<A>> {
         let queue = &self.cell.mailbox;
         let mut shared = queue.lock();
         let Some(first) = shared.first.take() else {
@@ -331,16 +321,16 @@ impl<A: Actor> MailboxRx<A> {
             if self.batch.capacity() > KEEP_IDLE_SLOTS {
                 self.batch = VecDeque::new();
             }
-            return Refill::Empty;
+            return None;
         };
         if shared.queue.is_empty() {
-            return Refill::One(first);
+            return Some(first);
         }
         // The rest becomes the batch; the loop's drained buffer goes back to the senders, so
         // a busy actor allocates no queue storage per batch.
         std::mem::swap(&mut shared.queue, &mut self.batch);
         queue.in_hand.store(self.batch.len(), Ordering::Relaxed);
-        Refill::Batch(first)
+        Some(first)
     }
 }
 
