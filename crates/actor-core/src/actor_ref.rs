@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use tokio::sync::oneshot;
+use std::task::Poll;
 
 use crate::actor::Actor;
 use crate::cell::{ActorCell, PushError};
@@ -185,7 +185,10 @@ impl<A: Actor> ActorRef<A> {
         // `Duration::MAX` (`:infinity`) needs no deadline, and no clock read; a reply there
         // at once needs no clock read either.
         let mut limit = crate::call_timer::Deadline::after(timeout);
-        let (tx, rx) = oneshot::channel();
+        // The reply channel holds the caller's waker from the start: the first wait for the
+        // reply then only reads its state.
+        let (tx, rx) =
+            std::future::poll_fn(|cx| Poll::Ready(crate::reply::channel(Some(cx.waker())))).await;
         if let Err(msg) = self.cell.push_call(CallEnvelope::new(msg, tx)) {
             return Err(CallError::NoProc(msg));
         }
@@ -260,7 +263,7 @@ impl<A: Actor> ActorRef<A> {
         if current_id() == Some(self.id()) {
             return Err(CallError::CallingSelf(msg));
         }
-        let (tx, rx) = oneshot::channel();
+        let (tx, rx) = crate::reply::channel(None);
         if let Err(msg) = self.cell.push_call(CallEnvelope::new(msg, tx)) {
             return Err(CallError::NoProc(msg));
         }

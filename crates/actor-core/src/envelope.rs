@@ -11,13 +11,13 @@ use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
 use smallbox::SmallBox;
-use tokio::sync::oneshot;
 
 use crate::actor::Actor;
 use crate::context::Context;
 use crate::exit::ExitReason;
 use crate::handler::{Call, CallReply, Cast, Continue, Flow, Info};
 use crate::harness::{HandlerFuture, caught_handler, handler_future};
+use crate::reply::ReplyTx;
 
 pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -40,8 +40,8 @@ impl<A: Actor> Envelope<A> {
     /// A message that fits is never boxed: queuing a cast allocates nothing of its own
     /// (`docs/benchmarks.md`).
     pub(crate) fn new<D: Deliver<A>>(item: D) -> Self {
-        // Safety: this macro's expansion is unsafe code (with the other `smallbox!` uses, the
-        // only unsafe code of the libraries): it calls
+        // Safety: this macro's expansion is unsafe code (with the other `smallbox!` uses and
+        // the reply channel, the only unsafe code of the libraries): it calls
         // `SmallBox::new_unchecked(val, ptr)` with `ptr` taken from `val` itself by
         // `addr_of!`, so the pointer's metadata (the `Deliver<A>` vtable of `D`) matches the
         // value, which is that function's whole safety contract.
@@ -165,8 +165,8 @@ pub(crate) type ReplySender = SmallBox<dyn Any + Send, smallbox::space::S1>;
 /// A call's reply sender, tagged with the call's message type `M`, so that only a
 /// `reply_to::<M>()` takes it, not one for another message that happens to reply with the
 /// same type. The tag has no size.
-struct CallSender<M, R> {
-    tx: oneshot::Sender<R>,
+struct CallSender<M, R: Send + 'static> {
+    tx: ReplyTx<R>,
     _msg: PhantomData<fn() -> M>,
 }
 
@@ -185,7 +185,7 @@ pub(crate) fn reply_taken() -> ReplySender {
 /// other (a `reply_to` for another message) stays where it is.
 pub(crate) fn take_reply_sender<M: 'static, R: Send + 'static>(
     slot: &mut Option<ReplySender>,
-) -> Option<oneshot::Sender<R>> {
+) -> Option<ReplyTx<R>> {
     match slot.take()?.downcast::<CallSender<M, R>>() {
         Ok(sender) => Some(sender.into_inner().tx),
         Err(other) => {
@@ -198,11 +198,11 @@ pub(crate) fn take_reply_sender<M: 'static, R: Send + 'static>(
 /// A call: the request and the reply sender, then what the handler decided. One field
 /// for all of it, so that a call with a small request (up to 4 bytes) and a small reply (up
 /// to 8) fits the envelope's inline space: queued with no allocation of its own.
-pub(crate) struct CallEnvelope<M, R>(CallState<M, R>);
+pub(crate) struct CallEnvelope<M, R: Send + 'static>(CallState<M, R>);
 
-enum CallState<M, R> {
+enum CallState<M, R: Send + 'static> {
     /// Queued.
-    Request(M, oneshot::Sender<R>),
+    Request(M, ReplyTx<R>),
     /// Delivered; nothing to send: running, `NoReply`, `Stop`, or the handler panicked.
     Nothing,
     /// `Reply`: send now.
@@ -210,13 +210,13 @@ enum CallState<M, R> {
     /// `ReplyAndStop`: send once `terminate` has run (R-GS-7)...
     Hold(R),
     /// ...with the sender taken back from the context (rare: boxed, to keep the rest small).
-    Held(Box<(R, oneshot::Sender<R>)>),
+    Held(Box<(R, ReplyTx<R>)>),
     /// No reply, and the actor is stopping: the sender, dropped once the exit is complete.
-    Unanswered { _tx: oneshot::Sender<R> },
+    Unanswered { _tx: ReplyTx<R> },
 }
 
-impl<M, R> CallEnvelope<M, R> {
-    pub(crate) fn new(msg: M, tx: oneshot::Sender<R>) -> Self {
+impl<M, R: Send + 'static> CallEnvelope<M, R> {
+    pub(crate) fn new(msg: M, tx: ReplyTx<R>) -> Self {
         Self(CallState::Request(msg, tx))
     }
 }
@@ -227,14 +227,18 @@ pin_project_lite::pin_project! {
     /// of its own (so a trivial handler's call fits the loop's inline slot, with no box), and
     /// has nothing to clean up when the handler panics (an `async` block adds a landing pad,
     /// and so one more unwinding step, to every crash).
-    struct CallFuture<'a, F, M, R> {
+    struct CallFuture<'a, F, M, R>
+    where
+        R: Send,
+        R: 'static,
+    {
         #[pin]
         inner: F,
         done: &'a mut CallState<M, R>,
     }
 }
 
-impl<F: Future<Output = CallReply<R>>, M, R> Future for CallFuture<'_, F, M, R> {
+impl<F: Future<Output = CallReply<R>>, M, R: Send + 'static> Future for CallFuture<'_, F, M, R> {
     type Output = Flow;
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Flow> {
@@ -293,7 +297,7 @@ where
         match std::mem::replace(&mut self.0, CallState::Nothing) {
             CallState::Reply(reply) => {
                 // A caller that gave up is ignored silently (R-GS-8).
-                let _ = tx.send(reply);
+                tx.send(reply);
                 false
             }
             CallState::Hold(reply) => {
@@ -322,7 +326,7 @@ where
         if let CallState::Held(held) = std::mem::replace(&mut self.0, CallState::Nothing) {
             let (reply, tx) = *held;
             // A reply to a caller that gave up is dropped silently (R-GS-8).
-            let _ = tx.send(reply);
+            tx.send(reply);
         }
     }
 
@@ -338,7 +342,7 @@ where
 }
 
 /// Erases a call's reply sender, inline.
-fn reply_sender<M: 'static, R: Send + 'static>(tx: oneshot::Sender<R>) -> ReplySender {
+fn reply_sender<M: 'static, R: Send + 'static>(tx: ReplyTx<R>) -> ReplySender {
     let sender = CallSender::<M, R> {
         tx,
         _msg: PhantomData,
@@ -357,10 +361,10 @@ mod tests {
     #[test]
     fn a_small_call_is_queued_inline_and_a_big_one_boxed() {
         // A request of up to 4 bytes with a reply of up to 8 needs no allocation of its own.
-        let (tx, _rx) = oneshot::channel::<u64>();
+        let (tx, _rx) = crate::reply::channel::<u64>(None);
         let small = Envelope::<Sink>::new(CallEnvelope::new(Get, tx));
         assert!(!small.0.is_heap());
-        let (tx, _rx) = oneshot::channel::<u64>();
+        let (tx, _rx) = crate::reply::channel::<u64>(None);
         let big = Envelope::<Sink>::new(CallEnvelope::new(Lookup([1, 2]), tx));
         assert!(big.0.is_heap());
     }

@@ -3,11 +3,10 @@
 use std::fmt;
 use std::future::Future;
 
-use tokio::sync::oneshot;
-
 use crate::actor::Actor;
 use crate::context::Context;
 use crate::exit::ExitReason;
+use crate::reply::ReplyTx;
 
 /// What a cast, info or continue handler asks for next: Elixir's `{:noreply, state}` or
 /// `{:stop, reason, state}`.
@@ -308,15 +307,15 @@ pub trait Continue<C: Send + 'static>: Actor {
 /// # }
 /// ```
 #[must_use = "dropping a ReplyTo leaves the caller waiting until its timeout"]
-pub struct ReplyTo<R> {
-    pub(crate) tx: oneshot::Sender<R>,
+pub struct ReplyTo<R: Send + 'static> {
+    pub(crate) tx: ReplyTx<R>,
 }
 
-impl<R> ReplyTo<R> {
+impl<R: Send + 'static> ReplyTo<R> {
     /// Sends the reply. A caller that has given up (timed out, or gone) is ignored silently,
     /// as `GenServer.reply/2` does (R-GS-8).
     pub fn send(self, reply: R) {
-        let _ = self.tx.send(reply);
+        self.tx.send(reply);
     }
 
     /// `true` if the caller no longer waits for the reply.
@@ -325,7 +324,7 @@ impl<R> ReplyTo<R> {
     }
 }
 
-impl<R> fmt::Debug for ReplyTo<R> {
+impl<R: Send + 'static> fmt::Debug for ReplyTo<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ReplyTo")
             .field("closed", &self.is_closed())

@@ -77,6 +77,7 @@ mod name;
 mod observe;
 mod pid;
 mod relations;
+mod reply;
 mod request;
 mod run_loop;
 mod signal;

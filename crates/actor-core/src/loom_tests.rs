@@ -83,3 +83,70 @@ fn loom_no_timer_message_is_queued_after_cancel_returns() {
         drop(rx);
     });
 }
+
+/// Counts the drops of a reply, across the model's threads.
+struct Counted(Arc<loom::sync::atomic::AtomicUsize>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn loom_a_reply_sent_on_another_thread_reaches_the_waiting_receiver_once() {
+    loom::model(|| {
+        let drops = Arc::new(loom::sync::atomic::AtomicUsize::new(0));
+        // The receiver waits with its waker in place from the start, as a call does.
+        let (tx, rx) = loom::future::block_on(std::future::poll_fn(|cx| {
+            std::task::Poll::Ready(crate::reply::channel::<Counted>(Some(cx.waker())))
+        }));
+        let reply = Counted(drops.clone());
+        let sender = loom::thread::spawn(move || tx.send(reply));
+        // Never a lost wake-up (the model would report this thread deadlocked), and the
+        // reply arrives whole.
+        let got = loom::future::block_on(rx);
+        sender.join().unwrap();
+        assert!(got.is_ok());
+        assert_eq!(drops.load(std::sync::atomic::Ordering::SeqCst), 0);
+        drop(got);
+        assert_eq!(drops.load(std::sync::atomic::Ordering::SeqCst), 1);
+    });
+}
+
+#[test]
+fn loom_a_sender_dropped_unanswered_on_another_thread_wakes_a_receiver_polled_late() {
+    loom::model(|| {
+        // No waker in place: the receiver registers at its first poll, racing the drop.
+        let (tx, rx) = crate::reply::channel::<u64>(None);
+        let sender = loom::thread::spawn(move || drop(tx));
+        assert!(loom::future::block_on(rx).is_err());
+        sender.join().unwrap();
+    });
+}
+
+#[test]
+fn loom_a_reply_racing_the_receivers_drop_is_dropped_exactly_once() {
+    loom::model(|| {
+        let drops = Arc::new(loom::sync::atomic::AtomicUsize::new(0));
+        let (tx, rx) = crate::reply::channel::<Counted>(None);
+        let reply = Counted(drops.clone());
+        let sender = loom::thread::spawn(move || tx.send(reply));
+        // The caller gives up while the reply goes: whichever end is last frees the reply.
+        drop(rx);
+        sender.join().unwrap();
+        assert_eq!(drops.load(std::sync::atomic::Ordering::SeqCst), 1);
+    });
+}
+
+#[test]
+fn loom_a_receiver_moved_to_another_task_while_the_reply_goes_is_woken_there() {
+    loom::model(|| {
+        // Registered for one task; polled by another (its waker swapped in) while the
+        // sender completes: the new task is woken, or finds the reply at once.
+        let (tx, rx) = crate::reply::channel::<u64>(Some(std::task::Waker::noop()));
+        let sender = loom::thread::spawn(move || tx.send(5));
+        assert_eq!(loom::future::block_on(rx).ok(), Some(5));
+        sender.join().unwrap();
+    });
+}

@@ -4,12 +4,11 @@ use std::convert::Infallible;
 use std::fmt;
 use std::time::Duration;
 
-use tokio::sync::oneshot;
-
 use crate::call_timer::{self, Deadline};
 use crate::cell::Core;
 use crate::error::CallError;
 use crate::pid::Pid;
+use crate::reply::ReplyRx;
 
 /// A call request already in the callee's mailbox, whose reply is still to come: what
 /// [`ActorRef::send_request`](crate::ActorRef::send_request) returns.
@@ -18,12 +17,12 @@ use crate::pid::Pid;
 ///
 /// See [`ActorRef::send_request`](crate::ActorRef::send_request).
 #[must_use = "the reply is dropped unless the pending reply is awaited"]
-pub struct PendingReply<R> {
-    pub(crate) rx: oneshot::Receiver<R>,
+pub struct PendingReply<R: Send + 'static> {
+    pub(crate) rx: ReplyRx<R>,
     pub(crate) callee: Pid,
 }
 
-impl<R> PendingReply<R> {
+impl<R: Send + 'static> PendingReply<R> {
     /// Waits at most `timeout` for the reply: `gen_server:receive_response/2`. Use
     /// `Duration::MAX` to wait forever.
     ///
@@ -51,7 +50,7 @@ impl<R> PendingReply<R> {
     }
 }
 
-impl<R> fmt::Debug for PendingReply<R> {
+impl<R: Send + 'static> fmt::Debug for PendingReply<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PendingReply")
             .field("callee", &self.callee)
@@ -62,9 +61,9 @@ impl<R> fmt::Debug for PendingReply<R> {
 /// The reply to a request already queued, or why there is none: the reply, the callee's
 /// exit reason when it died first, or a timeout at `limit`. (`ActorRef::call` has the same
 /// steps written out, keep the two alike.)
-pub(crate) async fn await_reply<R, M>(
+pub(crate) async fn await_reply<R: Send + 'static, M>(
     limit: &mut Deadline,
-    rx: oneshot::Receiver<R>,
+    rx: ReplyRx<R>,
     core: &Core,
     callee: impl FnOnce() -> Pid,
 ) -> Result<R, CallError<M>> {

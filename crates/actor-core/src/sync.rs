@@ -2,7 +2,7 @@
 //! the crate's unit tests are built with `--cfg loom` (`just loom`), so that the model
 //! checker explores every interleaving of the protocols built on them: the mailbox's push
 //! against its close, the exit cleanup against its waiters, a timer's send against its
-//! cancel. Outside those tests they are the ordinary types, at no cost.
+//! cancel, a call's reply against its receiver. Outside those tests they are the ordinary types, at no cost.
 
 #[cfg(not(all(loom, test)))]
 pub(crate) use real::*;
@@ -19,6 +19,29 @@ mod real {
     /// poison (a section under it never runs user code, so never panics half-way).
     pub(crate) type Mutex<T> = parking_lot::Mutex<T>;
     pub(crate) type MutexGuard<'a, T> = parking_lot::MutexGuard<'a, T>;
+
+    /// `std`'s `UnsafeCell` with `loom`'s access methods: every access to the contents goes
+    /// through `with` (shared) or `with_mut` (exclusive), which the model checker tracks.
+    #[derive(Debug)]
+    pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
+
+    impl<T> UnsafeCell<T> {
+        pub(crate) const fn new(value: T) -> Self {
+            Self(std::cell::UnsafeCell::new(value))
+        }
+
+        /// Runs `f` on a pointer to the contents, for reading.
+        #[inline(always)]
+        pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+            f(self.0.get())
+        }
+
+        /// Runs `f` on a pointer to the contents, for writing.
+        #[inline(always)]
+        pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+            f(self.0.get())
+        }
+    }
 }
 
 #[cfg(all(loom, test))]
@@ -27,6 +50,7 @@ mod model {
     use std::pin::Pin;
     use std::task::{Context, Poll, Waker};
 
+    pub(crate) use loom::cell::UnsafeCell;
     pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize};
 
     /// `loom`'s mutex with the guard handed straight back, as `parking_lot`'s.
