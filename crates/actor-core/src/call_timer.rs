@@ -31,6 +31,23 @@
 //!
 //! A call that is dropped mid-way drops its timer; a kept timer whose old deadline passes
 //! fires into a task that no longer waits on it, which is a spurious wake-up and nothing more.
+//!
+//! A task making calls back to back on a worker thread need not even take the kept timer:
+//! the first timer it gives back there becomes the thread's *standing* timer, bound to that
+//! task (it holds the task's waker), and the task's later calls there wait on it where it is,
+//! with nothing to take or give back. The contract that keeps this safe:
+//! - The standing timer is never reset or polled while it is armed: no other task takes it,
+//!   and it is replaced only once it has fired. So an armed standing timer wakes its task no
+//!   later than the tick it is armed for, which is no later than the deadline of any call
+//!   that waits on it.
+//! - A call waits on it only until its task is next polled without the reply: then it takes
+//!   a timer of its own as any call does (its wake-up may have been the standing timer's,
+//!   which fires once). A standing timer may fire before its tick is counted; the call's own
+//!   timer then waits for the tick.
+//! - It is kept only on a thread running a task of a multi-thread runtime whose slot that
+//!   thread holds (a worker of that runtime, or one of its blocking threads): such a thread
+//!   ends with the runtime, and drops the timer then. Dropped with its thread, it wakes its
+//!   task, whose waiting call then takes a timer of its own.
 
 use std::cell::Cell;
 use std::future::Future;
@@ -144,6 +161,80 @@ impl Drop for Keeper {
 thread_local! {
     /// This thread's slot, moved out and back per use (no borrow flag).
     static SLOT: Cell<Option<Arc<Slot>>> = const { Cell::new(None) };
+
+    /// This thread's standing timer (see the module's contract), moved out and back per use.
+    static STANDING: Standing = const { Standing(Cell::new(None)) };
+}
+
+/// A thread's standing timer. Dropped with the thread, it wakes the task it is bound to: a
+/// call of that task waiting on it takes a timer of its own then.
+struct Standing(Cell<Option<Pin<Box<Timer>>>>);
+
+impl Drop for Standing {
+    fn drop(&mut self) {
+        if let Some(waker) = self.0.take().and_then(|timer| timer.waker.clone()) {
+            waker.wake();
+        }
+    }
+}
+
+/// Whether the first wait of a call whose timeout is counted in ticks can rely on this
+/// thread's standing timer: armed for that call's tick or an earlier one, not fired, and
+/// bound to the same task. The deadline is fixed to its tick on the way, as in
+/// [`take_armed`].
+#[inline]
+fn waits_on_standing(limit: &mut Deadline, waker: &Waker) -> bool {
+    if !matches!(limit.at, At::Unfixed) || limit.timeout < TICKED_FROM {
+        return false;
+    }
+    STANDING
+        .try_with(|standing| {
+            let Some(timer) = standing.0.take() else {
+                return false;
+            };
+            let serves = timer.waker.as_ref().is_some_and(|w| w.will_wake(waker))
+                && match &timer.origin {
+                    Some(origin) if !origin.ticks.is_closed() => {
+                        let target = origin.ticks.target(limit.timeout);
+                        limit.at = At::Tick(target);
+                        timer.serves_tick(target)
+                    }
+                    _ => false,
+                };
+            standing.0.set(Some(timer));
+            serves
+        })
+        .unwrap_or(false)
+}
+
+/// Makes `timer`, given back by a call that ended, this thread's standing timer if it may
+/// be one (armed for a tick, holding its task's waker, of the runtime whose slot the thread
+/// holds, on a thread running a task) and the thread has none that is armed; otherwise
+/// hands it back.
+fn stand(timer: Pin<Box<Timer>>) -> Option<Pin<Box<Timer>>> {
+    let eligible = timer.waker.is_some()
+        && timer.tick.is_some()
+        && !timer.sleep.is_elapsed()
+        && tokio::task::try_id().is_some()
+        && timer.origin.as_ref().is_some_and(|origin| {
+            !origin.is_closed()
+                && with_slot(|slot| slot.as_ref().is_some_and(|s| Arc::ptr_eq(s, origin)))
+                    .unwrap_or(false)
+        });
+    if !eligible {
+        return Some(timer);
+    }
+    let mut timer = Some(timer);
+    let _ = STANDING.try_with(|standing| match standing.0.take() {
+        // An armed standing timer stays: calls may be waiting on it.
+        Some(armed) if !armed.sleep.is_elapsed() => standing.0.set(Some(armed)),
+        // None, or one that has fired (and so woke its task): replaced.
+        spent => {
+            standing.0.set(timer.take());
+            drop(spent);
+        }
+    });
+    timer
 }
 
 /// Runs `f` on this thread's slot, in and out of its cell (`None` while the thread is
@@ -413,6 +504,9 @@ fn take_kept(slot: &mut Option<Arc<Slot>>, waker: &Waker) -> Found {
 /// timer's runtime; drops it otherwise. The runtime ids are compared only while the
 /// timer's own slot is open, so while its runtime runs and its id is its own.
 fn give_back(timer: Pin<Box<Timer>>) {
+    let Some(timer) = stand(timer) else {
+        return;
+    };
     let Some(origin) = timer.origin.as_ref().filter(|o| !o.is_closed()) else {
         return;
     };
@@ -443,6 +537,7 @@ pub(crate) fn timeout<F: Future>(limit: &mut Deadline, fut: F) -> Timeout<'_, F>
         limit,
         fut,
         timer: None,
+        standing: false,
     }
 }
 
@@ -456,6 +551,9 @@ pin_project_lite::pin_project! {
         // Taken at the first poll that finds `fut` pending, with that poll's waker (`None`
         // inside: the deadline never comes).
         timer: Option<Option<Pin<Box<Timer>>>>,
+        // The first poll found `fut` pending and left the wait to the thread's standing
+        // timer: until the next poll, which takes a timer of its own.
+        standing: bool,
     }
 }
 
@@ -474,6 +572,15 @@ impl<F: Future> Future for Timeout<'_, F> {
             return Poll::Pending;
         }
         let limit = &mut **this.limit;
+        if this.timer.is_none() {
+            if std::mem::take(this.standing) {
+                // Woken without the reply while the standing timer served: from now on this
+                // call waits on a timer of its own (below).
+            } else if waits_on_standing(limit, cx.waker()) {
+                *this.standing = true;
+                return Poll::Pending;
+            }
+        }
         if this.timer.is_none()
             && let Some(timer) = take_armed(limit, cx.waker())
         {
@@ -549,6 +656,93 @@ mod tests {
         let again = five.check(fired, None).unwrap();
         assert!(again >= fired + Duration::from_secs(5));
         assert!(matches!(five.at, At::Instant(_)));
+    }
+
+    /// Whether this thread's standing timer is bound to the task `waker` wakes.
+    fn standing_is_bound_to(waker: &Waker) -> bool {
+        STANDING.with(|standing| {
+            let timer = standing.0.take();
+            let bound = timer
+                .as_ref()
+                .and_then(|t| t.waker.as_ref())
+                .is_some_and(|w| w.will_wake(waker));
+            standing.0.set(timer);
+            bound
+        })
+    }
+
+    /// Whether this thread's slot holds a kept timer.
+    fn slot_keeps_a_timer() -> bool {
+        with_slot(|slot| {
+            slot.as_ref().is_some_and(|s| {
+                let timer = s.kept.take();
+                let kept = timer.is_some();
+                if let Some(timer) = timer {
+                    s.give_back(timer);
+                }
+                kept
+            })
+        })
+        .unwrap_or(false)
+    }
+
+    #[test]
+    fn a_tasks_calls_back_to_back_wait_on_the_standing_timer_and_take_none() {
+        use crate::actor::Actor;
+        use crate::test_actor::{Get, Sink};
+        // One worker: the task and its calls stay on one thread.
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let sink = Sink::start(()).await.unwrap();
+            tokio::spawn(async move {
+                let waker = std::future::poll_fn(|cx| Poll::Ready(cx.waker().clone())).await;
+                sink.call(Get).await.unwrap();
+                // The first call's timer became the thread's standing timer, for this task.
+                assert!(standing_is_bound_to(&waker));
+                assert!(!slot_keeps_a_timer());
+                for _ in 0..10 {
+                    sink.call(Get).await.unwrap();
+                }
+                // Served by it: no call took or gave back a timer of its own.
+                assert!(standing_is_bound_to(&waker));
+                assert!(!slot_keeps_a_timer());
+            })
+            .await
+            .unwrap();
+        });
+        // Outside a task (the runtime's own `block_on` thread) there is none.
+        rt.block_on(async {
+            assert!(STANDING.with(|s| {
+                let t = s.0.take();
+                let none = t.is_none();
+                s.0.set(t);
+                none
+            }));
+        });
+    }
+
+    #[tokio::test]
+    async fn a_standing_timer_dropped_with_its_thread_wakes_its_task() {
+        // A call may be waiting on it: woken, it takes a timer of its own.
+        struct Count(std::sync::atomic::AtomicUsize);
+        impl std::task::Wake for Count {
+            fn wake(self: Arc<Self>) {
+                self.0.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        let count = Arc::new(Count(std::sync::atomic::AtomicUsize::new(0)));
+        let timer = Timer {
+            origin: None,
+            waker: Some(Waker::from(count.clone())),
+            tick: Some(1),
+            sleep: tokio::time::sleep(Duration::from_secs(60)),
+        };
+        drop(Standing(Cell::new(Some(Box::pin(timer)))));
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
     }
 
     #[test]

@@ -213,6 +213,39 @@ fn a_call_served_by_the_kept_timer_of_an_earlier_call_is_never_early() {
     });
 }
 
+#[test]
+fn a_call_waiting_on_its_tasks_standing_timer_times_out_on_time() {
+    // In a task, calls back to back leave the worker thread a standing timer bound to that
+    // task, armed for the tick of the first of them; later calls wait on it where it is.
+    // One that gets no reply is woken when it fires (before its own deadline) and must then
+    // wait on for its own tick: neither time out early nor hang. One worker: the task stays
+    // on the thread that holds its standing timer.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let (echo, _events) = spy(false).await;
+        tokio::spawn(async move {
+            let timeout = Duration::from_secs(1);
+            for _ in 0..50 {
+                assert_eq!(echo.call_timeout(Ping, timeout).await.unwrap(), 42);
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            // A hang fails here rather than stalling the suite.
+            tokio::time::timeout(
+                Duration::from_secs(10),
+                times_out_no_earlier(timeout, echo.call_timeout(Hold, timeout)),
+            )
+            .await
+            .expect("the call waiting on the standing timer timed out");
+        })
+        .await
+        .unwrap();
+    });
+}
+
 /// Awaits `call`, which must end in `CallError::Timeout` no earlier than `timeout` after now
 /// (real time: a multi-thread runtime's clock cannot be paused).
 async fn times_out_no_earlier<R: std::fmt::Debug, M>(
