@@ -26,7 +26,7 @@ test:
 doc:
     RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 
-# Model checks of the mailbox, exit and timer protocols with loom (docs/adr/0004).
+# Model checks of the mailbox, exit, timer and reply protocols with loom (docs/adr/0004).
 [group('test')]
 loom:
     RUSTFLAGS="--cfg loom" cargo test -p actor-core --lib loom --target-dir target/loom

@@ -2,9 +2,8 @@
 
 use std::fmt;
 use std::sync::{Arc, Weak};
-use std::time::Duration;
-
 use std::task::Poll;
+use std::time::Duration;
 
 use crate::actor::Actor;
 use crate::cell::{ActorCell, PushError};

@@ -572,14 +572,14 @@ impl<F: Future> Future for Timeout<'_, F> {
             return Poll::Pending;
         }
         let limit = &mut **this.limit;
-        if this.timer.is_none() {
-            if std::mem::take(this.standing) {
-                // Woken without the reply while the standing timer served: from now on this
-                // call waits on a timer of its own (below).
-            } else if waits_on_standing(limit, cx.waker()) {
-                *this.standing = true;
-                return Poll::Pending;
-            }
+        // A first wait may leave the deadline to the thread's standing timer. Polled again
+        // without the reply (`standing` was set), the call waits on a timer of its own.
+        if this.timer.is_none()
+            && !std::mem::take(this.standing)
+            && waits_on_standing(limit, cx.waker())
+        {
+            *this.standing = true;
+            return Poll::Pending;
         }
         if this.timer.is_none()
             && let Some(timer) = take_armed(limit, cx.waker())
