@@ -44,10 +44,13 @@
 //!   a timer of its own as any call does (its wake-up may have been the standing timer's,
 //!   which fires once). A standing timer may fire before its tick is counted; the call's own
 //!   timer then waits for the tick.
-//! - It is kept only on a thread running a task of a multi-thread runtime whose slot that
-//!   thread holds (a worker of that runtime, or one of its blocking threads): such a thread
-//!   ends with the runtime, and drops the timer then. Dropped with its thread, it wakes its
-//!   task, whose waiting call then takes a timer of its own.
+//! - It is kept only by a thread running a task, for the multi-thread runtime whose slot the
+//!   thread holds: a worker of that runtime or one of its blocking threads, which end with
+//!   it and drop the timer then. (The one exception is a runtime driven by `block_on` inside
+//!   another runtime's blocking task: that thread may hold the inner runtime's standing
+//!   timer, fired by its shutdown, until the thread exits or stands another timer.) Dropped
+//!   with its thread, a standing timer wakes its task, whose waiting call then takes a timer
+//!   of its own.
 
 use std::cell::Cell;
 use std::future::Future;
@@ -658,16 +661,22 @@ mod tests {
         assert!(matches!(five.at, At::Instant(_)));
     }
 
-    /// Whether this thread's standing timer is bound to the task `waker` wakes.
-    fn standing_is_bound_to(waker: &Waker) -> bool {
+    /// `f` on this thread's standing timer, if any.
+    fn with_standing<R>(f: impl FnOnce(Option<&Timer>) -> R) -> R {
         STANDING.with(|standing| {
             let timer = standing.0.take();
-            let bound = timer
-                .as_ref()
-                .and_then(|t| t.waker.as_ref())
-                .is_some_and(|w| w.will_wake(waker));
+            let out = f(timer.as_deref());
             standing.0.set(timer);
-            bound
+            out
+        })
+    }
+
+    /// Whether this thread's standing timer is bound to the task `waker` wakes.
+    fn standing_is_bound_to(waker: &Waker) -> bool {
+        with_standing(|timer| {
+            timer
+                .and_then(|t| t.waker.as_ref())
+                .is_some_and(|w| w.will_wake(waker))
         })
     }
 
@@ -696,9 +705,11 @@ mod tests {
             .enable_all()
             .build()
             .unwrap();
+        let sink = rt.block_on(async { Sink::start(()).await }).unwrap();
+        let in_task = sink.clone();
         rt.block_on(async {
-            let sink = Sink::start(()).await.unwrap();
             tokio::spawn(async move {
+                let sink = in_task;
                 let waker = std::future::poll_fn(|cx| Poll::Ready(cx.waker().clone())).await;
                 sink.call(Get).await.unwrap();
                 // The first call's timer became the thread's standing timer, for this task.
@@ -714,14 +725,13 @@ mod tests {
             .await
             .unwrap();
         });
-        // Outside a task (the runtime's own `block_on` thread) there is none.
+        // Calls outside a task (the runtime's own `block_on` thread, which outlives it) leave
+        // that thread none.
         rt.block_on(async {
-            assert!(STANDING.with(|s| {
-                let t = s.0.take();
-                let none = t.is_none();
-                s.0.set(t);
-                none
-            }));
+            for _ in 0..3 {
+                sink.call(Get).await.unwrap();
+            }
+            assert!(with_standing(|timer| timer.is_none()));
         });
     }
 

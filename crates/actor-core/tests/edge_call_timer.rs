@@ -37,8 +37,12 @@ async fn item5a_a_finished_call_leaves_no_timer_for_the_paused_clock_to_advance_
 }
 
 fn multi_thread() -> tokio::runtime::Runtime {
+    multi_thread_with(2)
+}
+
+fn multi_thread_with(workers: usize) -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(workers)
         .enable_all()
         .build()
         .unwrap()
@@ -220,11 +224,7 @@ fn a_call_waiting_on_its_tasks_standing_timer_times_out_on_time() {
     // One that gets no reply is woken when it fires (before its own deadline) and must then
     // wait on for its own tick: neither time out early nor hang. One worker: the task stays
     // on the thread that holds its standing timer.
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = multi_thread_with(1);
     rt.block_on(async {
         let (echo, _events) = spy(false).await;
         tokio::spawn(async move {
