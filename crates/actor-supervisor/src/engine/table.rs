@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::ops::RangeBounds;
 
 use actor_core::{ActorId, ExitReason, Pid};
+use rustc_hash::FxBuildHasher;
 
 use crate::info::ChildPid;
 use crate::spec::{ChildId, ChildSpec};
@@ -40,11 +41,12 @@ impl Entry {
 /// The children of one supervisor.
 ///
 /// Invariant: `by_pid` maps exactly the `known_as` of every entry that has one, to that
-/// entry's key.
+/// entry's key. Hashed with `FxHash`: actor ids are the runtime's own sequence numbers, not
+/// chosen by anyone outside, so a keyed hash buys nothing there.
 #[derive(Debug, Default)]
 pub(crate) struct ChildTable {
     entries: BTreeMap<Key, Entry>,
-    by_pid: HashMap<ActorId, Key>,
+    by_pid: HashMap<ActorId, Key, FxBuildHasher>,
     next: Key,
 }
 
