@@ -90,6 +90,25 @@ impl Timer {
     fn serves_tick(&self, target: u64) -> bool {
         !self.sleep.is_elapsed() && self.tick.is_some_and(|armed| armed <= target)
     }
+
+    /// Whether the timer serves as it is the first wait of a call of the task `waker` wakes,
+    /// whose timeout is counted in ticks ([`Deadline::counts_in_ticks`]): it holds that
+    /// task's waker and [serves the call's tick](Self::serves_tick). The call's deadline is
+    /// fixed to its tick on the way, once the timer is found to be that task's and its
+    /// runtime's clock to be running.
+    fn serves_first_wait(&self, limit: &mut Deadline, waker: &Waker) -> bool {
+        if !self.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            return false;
+        }
+        match &self.origin {
+            Some(origin) if !origin.ticks.is_closed() => {
+                let target = origin.ticks.target(limit.timeout);
+                limit.at = At::Tick(target);
+                self.serves_tick(target)
+            }
+            _ => false,
+        }
+    }
 }
 
 /// One thread's kept timer for one multi-thread runtime.
@@ -187,7 +206,7 @@ impl Drop for Standing {
 /// [`take_armed`].
 #[inline]
 fn waits_on_standing(limit: &mut Deadline, waker: &Waker) -> bool {
-    if !matches!(limit.at, At::Unfixed) || limit.timeout < TICKED_FROM {
+    if !limit.counts_in_ticks() {
         return false;
     }
     STANDING
@@ -195,15 +214,7 @@ fn waits_on_standing(limit: &mut Deadline, waker: &Waker) -> bool {
             let Some(timer) = standing.0.take() else {
                 return false;
             };
-            let serves = timer.waker.as_ref().is_some_and(|w| w.will_wake(waker))
-                && match &timer.origin {
-                    Some(origin) if !origin.ticks.is_closed() => {
-                        let target = origin.ticks.target(limit.timeout);
-                        limit.at = At::Tick(target);
-                        timer.serves_tick(target)
-                    }
-                    _ => false,
-                };
+            let serves = timer.serves_first_wait(limit, waker);
             standing.0.set(Some(timer));
             serves
         })
@@ -290,6 +301,12 @@ impl Deadline {
 
     fn is_never(&self) -> bool {
         matches!(self.at, At::Never)
+    }
+
+    /// Not fixed yet, and long enough to be counted in ticks of the runtime's call clock
+    /// once it is (where there is one).
+    fn counts_in_ticks(&self) -> bool {
+        matches!(self.at, At::Unfixed) && self.timeout >= TICKED_FROM
     }
 
     /// Fixes the deadline if not yet, and gives it (`None`: never). `ticks` is the runtime's
@@ -422,26 +439,14 @@ fn take(limit: &mut Deadline, waker: &Waker) -> Option<Pin<Box<Timer>>> {
 /// slot for [`take`], and the deadline is left as it was, or fixed to its tick once counted.
 #[inline]
 fn take_armed(limit: &mut Deadline, waker: &Waker) -> Option<Pin<Box<Timer>>> {
-    if !matches!(limit.at, At::Unfixed) || limit.timeout < TICKED_FROM {
+    if !limit.counts_in_ticks() {
         return None;
     }
     with_slot(|slot| {
         let slot = slot.as_ref()?;
         let timer = slot.kept.take()?;
-        // The same task polled it last: it is on the timer's runtime (see `take_kept`).
-        if !timer.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
-            slot.give_back(timer);
-            return None;
-        }
-        let armed = match &timer.origin {
-            Some(origin) if !origin.ticks.is_closed() => {
-                let target = origin.ticks.target(limit.timeout);
-                limit.at = At::Tick(target);
-                timer.serves_tick(target)
-            }
-            _ => false,
-        };
-        if armed {
+        // Held by the same task: it is on the timer's runtime (see `take_kept`).
+        if timer.serves_first_wait(limit, waker) {
             Some(timer)
         } else {
             slot.give_back(timer);

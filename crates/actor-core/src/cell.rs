@@ -464,7 +464,7 @@ pub(crate) fn cleanup(pid: &Pid, default: ExitReason) {
     // Closed first: once the actor is dead (or anyone has seen its exit), a send is refused
     // (a call gets `NoProc`) rather than queued into a mailbox nobody will read.
     pid.inner.close_mailbox();
-    let (reason, relations, abort) = {
+    let (reason, relations, task) = {
         let mut st = core.lock();
         if st.cleaned {
             return;
@@ -474,7 +474,7 @@ pub(crate) fn cleanup(pid: &Pid, default: ExitReason) {
         core.status.store(DEAD, Ordering::Release);
         (reason, st.relations.take_all(), st.task.take())
     };
-    drop(abort);
+    drop(task);
     system::forget(core.id);
     if reason.is_benign() {
         tracing::debug!(actor.id = %core.id, actor.name = pid.inner.type_name(), %reason, "actor exited");

@@ -2,7 +2,8 @@
 //! the crate's unit tests are built with `--cfg loom` (`just loom`), so that the model
 //! checker explores every interleaving of the protocols built on them: the mailbox's push
 //! against its close, the exit cleanup against its waiters, a timer's send against its
-//! cancel, a call's reply against its receiver. Outside those tests they are the ordinary types, at no cost.
+//! cancel, a call's reply against its receiver. Outside those tests they are the ordinary
+//! types, at no cost.
 
 #[cfg(not(all(loom, test)))]
 pub(crate) use real::*;
