@@ -255,8 +255,8 @@ impl<A: Actor> MailboxRx<A> {
     /// # Cancel safety
     ///
     /// Cancel safe: an envelope is only taken out of the batch when it is returned.
-    pub(crate) fn recv(&mut self) -> impl Future<Output = Envelope<A>> + '_ {
-        std::future::poll_fn(move |cx| self.poll_recv(cx))
+    pub(crate) fn recv(&mut self) -> Recv<'_, A> {
+        Recv { rx: self }
     }
 
     /// Inlined into the loop: the common case, a batch in hand, is a budget check and a pop.
@@ -331,6 +331,22 @@ impl<A: Actor> MailboxRx<A> {
         std::mem::swap(&mut shared.queue, &mut self.batch);
         queue.in_hand.store(self.batch.len(), Ordering::Relaxed);
         Some(first)
+    }
+}
+
+/// The future of [`MailboxRx::recv`]. Its own type rather than a `poll_fn`, so that its poll
+/// is inlined into the loop: the common case, a batch in hand, is a few instructions, which a
+/// call out of line would double.
+pub(crate) struct Recv<'a, A: Actor> {
+    rx: &'a mut MailboxRx<A>,
+}
+
+impl<A: Actor> Future for Recv<'_, A> {
+    type Output = Envelope<A>;
+
+    #[inline(always)]
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Envelope<A>> {
+        self.rx.poll_recv(cx)
     }
 }
 
