@@ -121,12 +121,19 @@ impl<A: Actor> ActorRef<A> {
     /// On a tokio runtime built without a time driver (`enable_time` or `enable_all`), with
     /// tokio's message "timers are disabled", as every tokio timer: the 5 s deadline needs
     /// one. [`call_timeout`](Self::call_timeout) with `Duration::MAX` needs no timer.
-    pub async fn call<M>(&self, msg: M) -> Result<A::Reply, CallError<M>>
+    // Not an `async fn`: the future of the one below is returned as it is, rather than
+    // awaited in one more state machine that would move the message and the result once more
+    // per call.
+    #[allow(
+        clippy::manual_async_fn,
+        reason = "an `async fn` would wrap the call's future in one more layer"
+    )]
+    pub fn call<M>(&self, msg: M) -> impl Future<Output = Result<A::Reply, CallError<M>>>
     where
         A: Call<M>,
         M: Send + 'static,
     {
-        self.call_timeout(msg, DEFAULT_CALL_TIMEOUT).await
+        self.call_timeout(msg, DEFAULT_CALL_TIMEOUT)
     }
 
     /// Calls the actor, waiting at most `timeout` for the reply: `GenServer.call/3`. Use
@@ -150,26 +157,38 @@ impl<A: Actor> ActorRef<A> {
     /// # Panics
     ///
     /// As [`call`](Self::call), unless `timeout` is `Duration::MAX`.
-    pub async fn call_timeout<M>(&self, msg: M, timeout: Duration) -> Result<A::Reply, CallError<M>>
+    // Not an `async fn`, as `call`: without metrics, the call's own future is returned as it
+    // is.
+    #[allow(
+        clippy::manual_async_fn,
+        reason = "an `async fn` would wrap the call's future in one more layer"
+    )]
+    pub fn call_timeout<M>(
+        &self,
+        msg: M,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<A::Reply, CallError<M>>>
     where
         A: Call<M>,
         M: Send + 'static,
     {
         #[cfg(feature = "metrics")]
         {
-            let started = std::time::Instant::now();
-            let result = self.call_inner(msg, timeout).await;
-            let error = match &result {
-                Ok(_) => None,
-                Err(CallError::Timeout { .. }) => Some("timeout"),
-                Err(CallError::Exit(_)) => Some("exit"),
-                Err(_) => Some("noproc"),
-            };
-            crate::metrics::call_done(std::any::type_name::<A>(), started, error);
-            result
+            async move {
+                let started = std::time::Instant::now();
+                let result = self.call_inner(msg, timeout).await;
+                let error = match &result {
+                    Ok(_) => None,
+                    Err(CallError::Timeout { .. }) => Some("timeout"),
+                    Err(CallError::Exit(_)) => Some("exit"),
+                    Err(_) => Some("noproc"),
+                };
+                crate::metrics::call_done(std::any::type_name::<A>(), started, error);
+                result
+            }
         }
         #[cfg(not(feature = "metrics"))]
-        self.call_inner(msg, timeout).await
+        self.call_inner(msg, timeout)
     }
 
     /// The call itself, with no metrics.
