@@ -9,6 +9,7 @@ use std::any::Any;
 use std::future::Future;
 use std::pin::{Pin, pin};
 use std::sync::Arc;
+use std::task::Waker;
 
 use tokio::sync::oneshot;
 
@@ -101,6 +102,32 @@ pin_project_lite::pin_project! {
         init: Option<F>,
         started: Option<(A, Context<A>)>,
         ack: Option<oneshot::Sender<Result<(), StartError>>>,
+        starter: StarterWake,
+    }
+}
+
+/// The waker of a starter that returns only once its actor's task has had its first poll
+/// (see `spawn::start_yields`): woken by that poll, or, if the task is dropped without one
+/// (killed before it ran, or its runtime shut down), by the drop, so that no starter waits
+/// for a poll that never comes.
+///
+/// Woken from the actor's task rather than by the starter waking itself: the starter is then
+/// scheduled as the next task of the worker that ran the first poll, and no other worker is
+/// woken to take it.
+#[derive(Default)]
+struct StarterWake(Option<Waker>);
+
+impl StarterWake {
+    fn wake(&mut self) {
+        if let Some(waker) = self.0.take() {
+            waker.wake();
+        }
+    }
+}
+
+impl Drop for StarterWake {
+    fn drop(&mut self) {
+        self.wake();
     }
 }
 
@@ -123,6 +150,11 @@ impl<A: Actor, F: Future<Output = Started<A>>> StartTask<A, F> {
         }))
     }
 
+    /// Wakes `starter` at the actor's task's first poll (or when the task is dropped unpolled).
+    pub(crate) fn wake_after_first_poll(self: Pin<&mut Self>, starter: Waker) {
+        self.project().starter.0 = Some(starter);
+    }
+
     /// Where the actor's task reports the end of `init`, when the starter waits for it.
     pub(crate) fn acknowledge_to(
         self: Pin<&mut Self>,
@@ -141,6 +173,7 @@ impl<A: Actor, F: Future<Output = Started<A>>> Future for StartTask<A, F> {
     ) -> std::task::Poll<Self::Output> {
         let done = std::task::ready!(self.as_mut().poll_init(cx));
         let this = self.project();
+        this.starter.wake();
         // The starter may have given up waiting; the actor runs all the same, as in OTP.
         let failed = done.is_err();
         if let Some(ack) = this.ack.take() {
@@ -212,6 +245,7 @@ pub(crate) fn start<A: Actor>(
         init: Some(init),
         started: None,
         ack: None,
+        starter: StarterWake::default(),
     })
 }
 

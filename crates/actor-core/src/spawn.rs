@@ -254,13 +254,14 @@ impl<A: Actor> Start<A> {
             drop(depth);
             match polled {
                 Ok(Poll::Ready(Ok(()))) => {
-                    spawn_task(&handle, &cell, starting, rx);
                     if !start_yields() {
+                        spawn_task(&handle, &cell, starting, rx);
                         return Begun::Done(Ok(ActorRef { cell }));
                     }
-                    // The start returns at its next poll, after the tasks spawned before it
-                    // (this actor's among them) have had their first poll.
-                    cx.waker().wake_by_ref();
+                    // The start returns at its next poll, once its actor's task has had its
+                    // first poll, which wakes it.
+                    starting.as_mut().wake_after_first_poll(cx.waker().clone());
+                    spawn_task(&handle, &cell, starting, rx);
                     return Begun::Started(
                         ActorRef { cell },
                         Abandoned {
@@ -378,10 +379,12 @@ thread_local! {
     static UNPOLLED_START: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Whether the start that has just spawned its actor's task yields before it returns, so
-/// that the tasks queued before it (its actor's among them) have their first poll first: a
-/// loop of starts then never queues up tasks that have not run yet, with the start phases
-/// they hold (`init`'s result, waiting to move into the task).
+/// Whether the start that is about to spawn its actor's task waits before it returns until
+/// that task has had its first poll (which wakes it): a loop of starts then never queues up
+/// tasks that have not run yet, with the start phases they hold (`init`'s result, waiting to
+/// move into the task). The task wakes the start (rather than the start waking itself to
+/// yield), so the start runs next on the worker that polled the task, and no other worker is
+/// woken to take it over.
 ///
 /// A start made outside any actor (a program's or a test's own task) always yields. A start
 /// made by an actor (a supervisor starting or restarting a child, one per message) yields
@@ -395,8 +398,8 @@ fn start_yields() -> bool {
     }
     UNPOLLED_START
         .try_with(|unpolled| {
-            // Yielding, this start resumes once the tasks queued before it have run; returning
-            // at once, it leaves its actor's task unpolled.
+            // Waiting, this start resumes once its actor's task has run; returning at once, it
+            // leaves that task unpolled.
             let yields = unpolled.get();
             unpolled.set(!yields);
             yields
@@ -437,8 +440,8 @@ impl Drop for InlineStart {
 /// What the first poll of a start came to.
 enum Begun<A: Actor> {
     Done(Result<ActorRef<A>, StartError>),
-    /// `init` is done, the actor's task spawned, and the start yields (see `start_yields`):
-    /// it returns at the next poll.
+    /// `init` is done, the actor's task spawned, and the start waits for the task's first
+    /// poll, which wakes it (see `start_yields`): it returns at the next poll.
     Started(ActorRef<A>, Abandoned),
     /// The failed start's link killed the starter: the start never returns.
     ParentKilled,

@@ -5,6 +5,7 @@
 
 use std::future::{Future, IntoFuture, poll_fn};
 use std::pin::pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::Poll;
 use std::time::Duration;
@@ -51,6 +52,41 @@ async fn a_start_dropped_after_its_first_poll_kills_the_started_actor() {
     // Dropped before it returned the handle: nobody could reach the actor, so it is killed.
     let (_, pid) = rx.recv().await.unwrap();
     assert_eq!(pid.exited().await, ExitReason::Killed);
+}
+
+/// Counts its wake-ups.
+struct Wakes(AtomicUsize);
+
+impl std::task::Wake for Wakes {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[tokio::test]
+async fn a_start_whose_actor_is_killed_before_its_task_ran_is_woken() {
+    // The start returns once its actor's task has had its first poll, which wakes it; a task
+    // killed before that poll wakes it as it is dropped, so that the start does not wait for
+    // a poll that never comes.
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let mut start = pin!(Reporter::start(tx).into_future());
+    let wakes = Arc::new(Wakes(AtomicUsize::new(0)));
+    let waker = std::task::Waker::from(wakes.clone());
+    let polled = start
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(&waker));
+    assert!(
+        polled.is_pending(),
+        "the start returns only at its second poll"
+    );
+    // `init` ran in that poll; the actor's task is spawned and has not run yet.
+    let (_, pid) = rx.try_recv().unwrap();
+    pid.exit(ExitReason::Killed);
+    assert_eq!(pid.exited().await, ExitReason::Killed);
+    assert_eq!(wakes.0.load(Ordering::SeqCst), 1, "the start was not woken");
+    // Polled again, it returns the handle of the dead actor, as any start whose actor dies
+    // right after `init`.
+    assert!(!start.await.unwrap().is_alive());
 }
 
 /// Starts two `Reporter`s back to back in one call, each start polled once on its own before
