@@ -99,9 +99,10 @@ impl<F: Future> Future for InSpan<'_, F> {
     }
 }
 
-/// One poll of a callback inside the actor's span, a panic turned into its exit reason. The
-/// loop polls each handler in place with this rather than through [`catch`], which would
-/// move the handler into a future of its own (two copies of the handler slot per message).
+/// One poll of a handler inside the actor's span, a panic turned into `Flow::Stop` with its
+/// exit reason: the loop's one result type, with no conversion after. The loop polls each
+/// handler in place with this rather than through [`catch`], which would move the handler
+/// into a future of its own (two copies of the handler slot per message).
 ///
 /// Never inlined: the function that catches a panic is the one the unwinder searches twice,
 /// through its whole table of call sites, so it is kept small rather than inside the (large)
@@ -109,16 +110,15 @@ impl<F: Future> Future for InSpan<'_, F> {
 /// frame closer still, in the future that maps its reply (`envelope::CallFuture`), and reaches
 /// this catch as a `Flow::Stop`.
 #[inline(never)]
-pub(crate) fn poll_caught<F: Future + ?Sized>(
+pub(crate) fn poll_caught(
     core: &Core,
-    fut: Pin<&mut F>,
+    fut: Pin<&mut HandlerFuture<'_>>,
     cx: &mut TaskContext<'_>,
-) -> Poll<Result<F::Output, ExitReason>> {
+) -> Poll<Flow> {
     let _entered = core.span().map(tracing::Span::enter);
     match catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
-        Ok(Poll::Ready(out)) => Poll::Ready(Ok(out)),
-        Ok(Poll::Pending) => Poll::Pending,
-        Err(payload) => Poll::Ready(Err(ExitReason::from_panic(payload.as_ref()))),
+        Ok(poll) => poll,
+        Err(payload) => Poll::Ready(Flow::Stop(ExitReason::from_panic(payload.as_ref()))),
     }
 }
 

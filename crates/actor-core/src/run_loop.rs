@@ -416,7 +416,6 @@ impl Future for Handling<'_, '_> {
     fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Flow> {
         let this = self.project();
         poll_caught(this.core, this.handler.as_mut(), cx)
-            .map(|done| done.unwrap_or_else(Flow::Stop))
     }
 }
 
