@@ -8,6 +8,10 @@
 //! destructor to register) costs several times that on every poll of every actor. The pid
 //! itself, needed only to link, signal or register as the current actor, is found from the
 //! id in the live-actor table.
+//!
+//! The same wrapper gives each poll of an actor's task its message budget
+//! ([`take_budget`]): after [`BUDGET`] messages in one poll the loop yields its worker, so
+//! an actor with a full mailbox still lets the other tasks on its worker run.
 
 use std::cell::Cell;
 use std::future::Future;
@@ -22,6 +26,42 @@ const NONE: u64 = 0;
 thread_local! {
     /// The id of the actor whose task this thread is polling, or [`NONE`].
     static CURRENT: Cell<u64> = const { Cell::new(NONE) };
+}
+
+/// How many messages an actor's task takes from its mailbox in one poll before it yields
+/// its worker: tokio's own per-poll budget.
+pub(crate) const BUDGET: u32 = 128;
+
+thread_local! {
+    /// What is left of the budget of the actor task this thread is polling: reset to
+    /// [`BUDGET`] at the start of each poll of an actor's task ([`AsCurrent`]).
+    static LEFT: Cell<u32> = const { Cell::new(BUDGET) };
+}
+
+/// Spends one unit of the running actor task's budget: `false` once this poll of the task
+/// has taken [`BUDGET`] messages, and the loop should yield (waking itself) before taking
+/// more.
+///
+/// Not tokio's cooperative budget (`tokio::task::coop`): its public guard costs two calls
+/// out of line per message, a tenth of what a cast costs the actor (`docs/benchmarks.md`).
+/// The actor's task holds nothing else that spends tokio's budget; a handler that awaits
+/// tokio's resources still spends it, and yields through them.
+#[inline(always)]
+pub(crate) fn take_budget() -> bool {
+    LEFT.with(|left| {
+        let n = left.get();
+        if n == 0 {
+            return false;
+        }
+        left.set(n - 1);
+        true
+    })
+}
+
+/// Gives the task about to be polled on this thread a fresh budget.
+#[inline]
+pub(crate) fn refill_budget() {
+    LEFT.with(|left| left.set(BUDGET));
 }
 
 /// The id of the actor running the current task, if any.
@@ -100,6 +140,9 @@ impl<F: Future> Future for AsCurrent<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
         let _enter = Enter::new(*this.id);
+        // A fresh budget for each poll. Polls of actor tasks do not nest (a task is polled
+        // only by its runtime's scheduler), so there is no outer budget to put back.
+        refill_budget();
         match this.inner.as_pin_mut() {
             Some(inner) => inner.poll(cx),
             // Only `drop` empties it, and nothing polls a future being dropped.

@@ -5,10 +5,11 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::task::{Context as TaskContext, Poll, Waker, ready};
+use std::task::{Context as TaskContext, Poll, Waker};
 
 use crate::actor::Actor;
 use crate::cell::ActorCell;
+use crate::current;
 use crate::envelope::Envelope;
 use crate::exit::ExitReason;
 use crate::sync::{AtomicUsize, Mutex, MutexGuard};
@@ -249,8 +250,8 @@ impl<A: Actor> MailboxRx<A> {
         self.batch.is_empty()
     }
 
-    /// The next envelope. Uses the task's cooperative budget like tokio's own channels, so
-    /// an actor with a full mailbox still lets other tasks on its worker run.
+    /// The next envelope. Spends the task's message budget ([`current::take_budget`]), so an
+    /// actor with a full mailbox still lets other tasks on its worker run.
     ///
     /// # Cancel safety
     ///
@@ -263,41 +264,38 @@ impl<A: Actor> MailboxRx<A> {
     #[inline(always)]
     fn poll_recv(&mut self, cx: &mut TaskContext<'_>) -> Poll<Envelope<A>> {
         if self.batch.is_empty() {
-            // A message is ready, or the loop waits. Only with one ready is tokio's budget
-            // asked: asking an exhausted budget while the mailbox is empty would yield, and
-            // be woken again, for nothing. Out of budget, the message goes back to the
-            // front (as the batch) and the loop yields with it kept.
+            // A message is ready, or the loop waits. Only with one ready is the budget
+            // spent: an exhausted budget with the mailbox empty is no reason to yield. Out of
+            // budget, the message goes back to the front (as the batch) and the loop yields
+            // with it kept.
             let Some(env) = self.refill(cx) else {
                 return Poll::Pending;
             };
-            let Poll::Ready(coop) = tokio::task::coop::poll_proceed(cx) else {
+            if !current::take_budget() {
                 self.batch.push_front(env);
                 self.cell
                     .mailbox
                     .in_hand
                     .store(self.batch.len(), Ordering::Relaxed);
-                return Poll::Pending;
-            };
-            coop.made_progress();
+                return yield_now(cx);
+            }
             return Poll::Ready(env);
         }
-        // A message is ready: spend one unit of tokio's budget on it, or yield with it kept
-        // in the batch.
-        let coop = ready!(tokio::task::coop::poll_proceed(cx));
+        // A message is ready: spend one unit of the budget on it, or yield with it kept in
+        // the batch.
+        if !current::take_budget() {
+            return yield_now(cx);
+        }
         match self.batch.pop_front() {
             Some(env) => {
                 self.cell
                     .mailbox
                     .in_hand
                     .store(self.batch.len(), Ordering::Relaxed);
-                coop.made_progress();
                 Poll::Ready(env)
             }
             // Unreachable: the batch is not empty here. Polled again, it would wait properly.
-            None => {
-                cx.waker().wake_by_ref();
-                Poll::Pending
-            }
+            None => yield_now(cx),
         }
     }
 
@@ -332,6 +330,14 @@ impl<A: Actor> MailboxRx<A> {
         queue.in_hand.store(self.batch.len(), Ordering::Relaxed);
         Some(first)
     }
+}
+
+/// Gives the worker back: the task is woken at once, and tokio runs it again after the
+/// tasks already waiting on its worker.
+#[cold]
+fn yield_now<T>(cx: &mut TaskContext<'_>) -> Poll<T> {
+    cx.waker().wake_by_ref();
+    Poll::Pending
 }
 
 /// The future of [`MailboxRx::recv`]. Its own type rather than a `poll_fn`, whose poll the
@@ -373,7 +379,9 @@ mod tests {
     use crate::envelope::CastEnvelope;
     use crate::test_actor::{Note, Sink};
 
+    /// One poll, as the actor's task would make it (each with a fresh budget).
     fn poll(rx: &mut MailboxRx<Sink>) -> Poll<Envelope<Sink>> {
+        crate::current::refill_budget();
         let mut cx = TaskContext::from_waker(Waker::noop());
         pin!(rx.recv()).poll(&mut cx)
     }
@@ -410,6 +418,47 @@ mod tests {
         assert!(poll(&mut rx).is_pending());
         assert!(rx.batch.capacity() <= KEEP_IDLE_SLOTS);
         assert!(cell.mailbox.lock().queue.capacity() <= KEEP_IDLE_SLOTS);
+    }
+
+    #[test]
+    fn a_poll_takes_at_most_its_budget_then_yields_with_the_rest_kept() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+
+        struct Wakes(AtomicUsize);
+        impl std::task::Wake for Wakes {
+            fn wake(self: Arc<Self>) {
+                self.0.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+
+        let (cell, mut rx) = ActorCell::<Sink>::new(Mailbox::Unbounded);
+        let total = 2 * crate::current::BUDGET + 10;
+        for i in 0..total {
+            assert!(
+                cell.push_msg::<Note, _>(CastEnvelope(Some(Note(i))), false)
+                    .is_ok()
+            );
+        }
+        let wakes = Arc::new(Wakes(AtomicUsize::new(0)));
+        let waker = Waker::from(wakes.clone());
+        let mut cx = TaskContext::from_waker(&waker);
+        let mut next = 0;
+        // Three polls of the task: two full budgets, then the rest.
+        for poll_of_task in 0..3 {
+            crate::current::refill_budget();
+            while let Poll::Ready(env) = pin!(rx.recv()).poll(&mut cx) {
+                assert_eq!(note(env), next);
+                next += 1;
+            }
+            let taken = next.min((poll_of_task + 1) * crate::current::BUDGET);
+            assert_eq!(next, taken, "poll {poll_of_task} took more than its budget");
+            // Out of budget, the task woke itself to go on; with the mailbox empty it waits.
+            let expected_wakes = if next < total { poll_of_task + 1 } else { 2 };
+            assert_eq!(wakes.0.load(Ordering::SeqCst) as u32, expected_wakes);
+            assert_eq!(cell.mailbox.len(), (total - next) as usize);
+        }
+        assert_eq!(next, total);
     }
 
     #[test]
