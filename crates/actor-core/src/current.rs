@@ -39,13 +39,13 @@ thread_local! {
 }
 
 /// Spends one unit of the running actor task's budget: `false` once this poll of the task
-/// has taken [`BUDGET`] messages, and the loop should yield (waking itself) before taking
-/// more.
+/// has taken [`BUDGET`] messages, and the loop should yield before taking more.
 ///
-/// Not tokio's cooperative budget (`tokio::task::coop`): its public guard costs two calls
-/// out of line per message, a tenth of what a cast costs the actor (`docs/benchmarks.md`).
-/// The actor's task holds nothing else that spends tokio's budget; a handler that awaits
-/// tokio's resources still spends it, and yields through them.
+/// Not tokio's cooperative budget (`tokio::task::coop`): spending it through its public API
+/// makes two calls out of line per message, and even reading it (`has_budget_remaining`) is a
+/// checked thread-local access (`docs/benchmarks.md` has the figures). The actor's task holds
+/// nothing else that would spend tokio's budget; a handler that awaits tokio's resources
+/// spends it, and yields through them when it runs out.
 #[inline(always)]
 pub(crate) fn take_budget() -> bool {
     LEFT.with(|left| {

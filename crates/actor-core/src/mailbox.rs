@@ -332,11 +332,17 @@ impl<A: Actor> MailboxRx<A> {
     }
 }
 
-/// Gives the worker back: the task is woken at once, and tokio runs it again after the
-/// tasks already waiting on its worker.
+/// Gives the worker back as tokio's own cooperative yield does: the task's wake-up is deferred
+/// until the worker has looked at everything else that is ready (other tasks, the I/O and
+/// timer drivers, a runtime's `block_on` future), which a plain self-wake would not wait for.
+/// Done by polling `tokio::task::yield_now()` once, which defers the waker and returns
+/// `Pending`.
 #[cold]
 fn yield_now<T>(cx: &mut TaskContext<'_>) -> Poll<T> {
-    cx.waker().wake_by_ref();
+    let yielding = std::pin::pin!(tokio::task::yield_now());
+    // Its first poll is always `Pending`, having deferred the wake-up; what it returns is not
+    // needed.
+    let _ = yielding.poll(cx);
     Poll::Pending
 }
 

@@ -213,3 +213,54 @@ async fn an_actor_with_a_full_mailbox_yields_its_worker_to_other_tasks() {
         "the other task ran only after the whole flood ({at} handled)"
     );
 }
+
+/// Casts itself a `Spin` for every `Spin` it handles, forever; answers how many it handled.
+struct Spinner {
+    handled: u64,
+}
+struct Spin;
+struct Handled;
+
+impl Actor for Spinner {
+    type Args = ();
+    async fn init((): (), _: &mut Context<Self>) -> Result<Self, InitError> {
+        Ok(Spinner { handled: 0 })
+    }
+}
+
+impl Cast<Spin> for Spinner {
+    async fn handle_cast(&mut self, _: Spin, ctx: &mut Context<Self>) -> Flow {
+        self.handled += 1;
+        ctx.myself().cast(Spin);
+        Flow::Ok
+    }
+}
+
+impl actor_core::Call<Handled> for Spinner {
+    type Reply = u64;
+    async fn handle_call(
+        &mut self,
+        _: Handled,
+        _: &mut Context<Self>,
+    ) -> actor_core::CallReply<u64> {
+        actor_core::CallReply::Reply(self.handled)
+    }
+}
+
+#[tokio::test]
+async fn an_actor_busy_with_its_own_messages_yields_to_the_runtimes_main_future() {
+    // One thread. The actor never runs out of messages, so the test's own future (the
+    // runtime's `block_on` future, not a task) runs only when the actor yields. A yield that
+    // merely re-queues the actor's task lets the worker run it again and again before it looks
+    // at that future; a yield as tokio's own defers the wake-up until it has.
+    let a = Spinner::start(()).await.unwrap();
+    a.cast(Spin);
+    tokio::task::yield_now().await;
+    let handled = a.call(Handled).await.unwrap();
+    // Within a few polls of the actor (128 messages each), not dozens.
+    assert!(
+        handled <= 4 * 128,
+        "the actor handled {handled} of its own messages before the test's future ran again"
+    );
+    a.stop(ExitReason::Normal).await.unwrap();
+}
