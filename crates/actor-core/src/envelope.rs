@@ -6,7 +6,6 @@
 use std::any::Any;
 use std::future::Future;
 use std::marker::PhantomData;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
@@ -14,7 +13,6 @@ use smallbox::SmallBox;
 
 use crate::actor::Actor;
 use crate::context::Context;
-use crate::exit::ExitReason;
 use crate::handler::{Call, CallReply, Cast, Continue, Flow, Info};
 use crate::harness::{HandlerFuture, caught_handler, handler_future};
 use crate::reply::ReplyTx;
@@ -242,18 +240,11 @@ impl<F: Future<Output = CallReply<R>>, M, R: Send + 'static> Future for CallFutu
     type Output = Flow;
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Flow> {
-        let mut this = self.project();
-        // The handler is polled under a catch of its own, so a panicking call handler unwinds
-        // to this frame, not through it to the loop's catch: one frame fewer for both passes
-        // of the unwinder (`docs/benchmarks.md`). The panic ends the same way: no reply, and
-        // the actor stops with the panic as its reason.
-        let reply = match catch_unwind(AssertUnwindSafe(|| this.inner.as_mut().poll(cx))) {
-            Ok(Poll::Ready(reply)) => reply,
-            Ok(Poll::Pending) => return Poll::Pending,
-            Err(payload) => {
-                return Poll::Ready(Flow::Stop(ExitReason::from_panic(payload.as_ref())));
-            }
-        };
+        let this = self.project();
+        // A panic here unwinds to the `Caught` this future is wrapped in (`caught_handler`),
+        // with `done` left as it is: no reply, and the actor stops with the panic as its
+        // reason.
+        let reply = std::task::ready!(this.inner.poll(cx));
         let (done, flow) = match reply {
             CallReply::Reply(reply) => (CallState::Reply(reply), Flow::Ok),
             // Unless the handler took the reply handle, the caller waits until its timeout

@@ -51,14 +51,41 @@ where
 }
 
 /// Builds a handler's future with `build` (user code) under a catch: a panic before any
-/// future exists ends the actor as one while the future runs does.
+/// future exists ends the actor as one while the future runs does. The future is erased
+/// wrapped in [`Caught`], so that it catches its own panics.
 pub(crate) fn caught_handler<'a, F>(build: impl FnOnce() -> F) -> HandlerFuture<'a>
 where
     F: Future<Output = Flow> + Send + 'a,
 {
     match crate::harness::call_caught(build) {
-        Ok(fut) => handler_future(fut),
+        Ok(fut) => handler_future(Caught { fut }),
         Err(panic) => handler_future(std::future::ready(Flow::Stop(panic))),
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A handler's future that catches its own panic, as `Flow::Stop` with the panic's exit
+    /// reason.
+    ///
+    /// The catch is in this future's own poll, not around the loop's poll of the erased
+    /// future: the poll is then a single dynamic call, with no frame of its own around it,
+    /// and the frame that catches is this small one, for the handler's type, which the
+    /// unwinder searches instead of the loop's (large) one.
+    pub(crate) struct Caught<F> {
+        #[pin]
+        fut: F,
+    }
+}
+
+impl<F: Future<Output = Flow>> Future for Caught<F> {
+    type Output = Flow;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Flow> {
+        let fut = self.project().fut;
+        match catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
+            Ok(poll) => poll,
+            Err(payload) => Poll::Ready(Flow::Stop(ExitReason::from_panic(payload.as_ref()))),
+        }
     }
 }
 
@@ -99,27 +126,18 @@ impl<F: Future> Future for InSpan<'_, F> {
     }
 }
 
-/// One poll of a handler inside the actor's span, a panic turned into `Flow::Stop` with its
-/// exit reason: the loop's one result type, with no conversion after. The loop polls each
-/// handler in place with this rather than through [`catch`], which would move the handler
-/// into a future of its own (two copies of the handler slot per message).
-///
-/// Never inlined: the function that catches a panic is the one the unwinder searches twice,
-/// through its whole table of call sites, so it is kept small rather than inside the (large)
-/// loop (`docs/benchmarks.md` has the trade's figures). A call handler's panic is caught one
-/// frame closer still, in the future that maps its reply (`envelope::CallFuture`), and reaches
-/// this catch as a `Flow::Stop`.
-#[inline(never)]
-pub(crate) fn poll_caught(
+/// One poll of a handler inside the actor's span. The handler's future catches its own
+/// panics ([`Caught`]), or cannot panic (a ready result), so no panic unwinds through here.
+/// The loop polls each handler in place with this rather than through [`catch`], which would
+/// move the handler into a future of its own (two copies of the handler slot per message).
+#[inline(always)]
+pub(crate) fn poll_in_span(
     core: &Core,
     fut: Pin<&mut HandlerFuture<'_>>,
     cx: &mut TaskContext<'_>,
 ) -> Poll<Flow> {
     let _entered = core.span().map(tracing::Span::enter);
-    match catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
-        Ok(poll) => poll,
-        Err(payload) => Poll::Ready(Flow::Stop(ExitReason::from_panic(payload.as_ref()))),
-    }
+    fut.poll(cx)
 }
 
 pin_project_lite::pin_project! {

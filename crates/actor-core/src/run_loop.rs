@@ -22,7 +22,7 @@ use crate::error::{RegisterError, StartError};
 use crate::exit::ExitReason;
 use crate::handler::Flow;
 use crate::harness::{
-    HandlerFuture, call_caught, catch, caught_handler, handler_future, poll_caught,
+    HandlerFuture, call_caught, catch, caught_handler, handler_future, poll_in_span,
 };
 use crate::mailbox::MailboxRx;
 use crate::pid::Pid;
@@ -401,8 +401,8 @@ where
 }
 
 pin_project_lite::pin_project! {
-    /// A handler being run: polled in place inside the actor's span, a panic turned into
-    /// `Flow::Stop` with its reason.
+    /// A handler being run: polled in place inside the actor's span (the handler's future
+    /// turns its own panic into `Flow::Stop` with its reason, see `harness::Caught`).
     struct Handling<'a, 'h> {
         core: &'a crate::cell::Core,
         handler: Pin<&'a mut HandlerFuture<'h>>,
@@ -415,7 +415,7 @@ impl Future for Handling<'_, '_> {
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Flow> {
         let this = self.project();
-        poll_caught(this.core, this.handler.as_mut(), cx)
+        poll_in_span(this.core, this.handler.as_mut(), cx)
     }
 }
 
