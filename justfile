@@ -63,6 +63,11 @@ bench *ARGS:
     done
     BENCH_PROFILE=$profile cargo run -q --profile "$profile" --manifest-path bench/Cargo.toml -- "${args[@]}"
 
+# The benchmark program's own unit tests (its command line), in its own workspace.
+[group('bench')]
+bench-tests:
+    cargo test --manifest-path bench/Cargo.toml --bins
+
 # Run one example, e.g. `just example tour`.
 [group('run')]
 example NAME:

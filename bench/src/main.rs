@@ -199,6 +199,68 @@ pub fn child_figures(
     }
 }
 
+/// What a run measures, from the command line.
+#[derive(Debug, PartialEq)]
+struct Options {
+    runs: usize,
+    only: Option<String>,
+    frameworks: Vec<String>,
+}
+
+/// Reads `--runs N`, `--only SCENARIO` and `--frameworks a,b`; a value that names nothing
+/// (which would otherwise measure nothing, or fall back silently) is an error that says what
+/// is accepted.
+fn parse_options(args: &[String]) -> Result<Options, String> {
+    let mut options = Options {
+        runs: 5,
+        only: None,
+        frameworks: FRAMEWORKS.iter().map(|s| (*s).to_owned()).collect(),
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match (a.as_str(), it.next()) {
+            ("--runs", Some(n)) => match n.parse() {
+                Ok(n) if n > 0 => options.runs = n,
+                _ => {
+                    return Err(format!(
+                        "--runs takes a number of runs (at least 1), not `{n}`"
+                    ));
+                }
+            },
+            ("--only", Some(s)) => {
+                let known: Vec<&str> = SCENARIOS
+                    .iter()
+                    .chain(SCALE_SCENARIOS.iter())
+                    .chain(["scale", "cluster"].iter())
+                    .copied()
+                    .collect();
+                if !known.contains(&s.as_str()) {
+                    return Err(format!(
+                        "--only takes one of {}, not `{s}`",
+                        known.join(", ")
+                    ));
+                }
+                options.only = Some(s.clone());
+            }
+            ("--frameworks", Some(f)) => {
+                let frameworks: Vec<String> = f.split(',').map(str::to_owned).collect();
+                if let Some(unknown) = frameworks
+                    .iter()
+                    .find(|f| !FRAMEWORKS.contains(&f.as_str()))
+                {
+                    return Err(format!(
+                        "--frameworks takes a comma-separated list of {}, not `{unknown}`",
+                        FRAMEWORKS.join(", ")
+                    ));
+                }
+                options.frameworks = frameworks;
+            }
+            (other, _) => return Err(format!("unknown argument `{other}`")),
+        }
+    }
+    Ok(options)
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let [flag, scenario, framework] = args.as_slice()
@@ -212,23 +274,20 @@ fn main() -> ExitCode {
         common::hog(HOG_GIB);
         return ExitCode::SUCCESS;
     }
-    let mut runs = 5usize;
-    let mut only: Option<String> = None;
-    let mut frameworks: Vec<String> = FRAMEWORKS.iter().map(|s| (*s).to_owned()).collect();
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match (a.as_str(), it.next()) {
-            ("--runs", Some(n)) => runs = n.parse().unwrap_or(5),
-            ("--only", Some(s)) => only = Some(s.clone()),
-            ("--frameworks", Some(f)) => frameworks = f.split(',').map(str::to_owned).collect(),
-            _ => {
-                eprintln!(
-                    "usage: actor-bench [--runs N] [--only SCENARIO|scale|cluster] [--frameworks a,b]"
-                );
-                return ExitCode::from(2);
-            }
+    let Options {
+        runs,
+        only,
+        mut frameworks,
+    } = match parse_options(&args) {
+        Ok(options) => options,
+        Err(why) => {
+            eprintln!("{why}");
+            eprintln!(
+                "usage: actor-bench [--runs N] [--only SCENARIO|scale|cluster] [--frameworks a,b]"
+            );
+            return ExitCode::from(2);
         }
-    }
+    };
     if !frameworks.iter().any(|f| f == "tokio") {
         frameworks.push("tokio".to_owned());
     }
@@ -392,5 +451,54 @@ fn main() -> ExitCode {
             eprintln!("cannot write {}: {e}", dir.display());
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Options, String> {
+        parse_options(&args.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn options_that_name_something_are_taken() {
+        let options = parse(&[
+            "--runs",
+            "3",
+            "--only",
+            "scale",
+            "--frameworks",
+            "ours,kameo",
+        ]);
+        assert_eq!(
+            options,
+            Ok(Options {
+                runs: 3,
+                only: Some("scale".to_owned()),
+                frameworks: vec!["ours".to_owned(), "kameo".to_owned()],
+            })
+        );
+        assert_eq!(parse(&[]).map(|o| o.runs), Ok(5));
+    }
+
+    #[test]
+    fn options_that_name_nothing_are_refused() {
+        // A list given to `--only` once measured nothing and printed an empty table.
+        let err = parse(&["--only", "cast,call"]).unwrap_err();
+        assert!(
+            err.contains("not `cast,call`") && err.contains("fan_in"),
+            "{err}"
+        );
+        // A bad run count once fell back to 5 without a word.
+        assert!(parse(&["--runs", "x"]).unwrap_err().contains("not `x`"));
+        assert!(parse(&["--runs", "0"]).is_err());
+        assert!(
+            parse(&["--frameworks", "ours,foo"])
+                .unwrap_err()
+                .contains("not `foo`")
+        );
+        assert!(parse(&["--runs"]).is_err());
     }
 }
