@@ -459,7 +459,8 @@ mod tests {
             }
             let taken = next.min((poll_of_task + 1) * crate::current::BUDGET);
             assert_eq!(next, taken, "poll {poll_of_task} took more than its budget");
-            // Out of budget, the task woke itself to go on; with the mailbox empty it waits.
+            // Out of budget, the task had its wake-up deferred to go on (outside a runtime,
+            // tokio wakes it at once); with the mailbox empty it waits, unwoken.
             let expected_wakes = if next < total { poll_of_task + 1 } else { 2 };
             assert_eq!(wakes.0.load(Ordering::SeqCst) as u32, expected_wakes);
             assert_eq!(cell.mailbox.len(), (total - next) as usize);
