@@ -130,7 +130,7 @@ pub fn run(scenario: &str, framework: &str) -> Vec<Figure> {
             ("remote_call", "nats") => {
                 let (client, server) = (connect().await, connect().await);
                 let mut requests = server.subscribe("bench.raw.echo").await.expect("subscribe");
-                server.flush().await.expect("flush");
+                registered(&server).await;
                 let responder = tokio::spawn(async move {
                     while let Some(msg) = requests.next().await {
                         if let Some(reply) = msg.reply {
@@ -182,7 +182,7 @@ pub fn run(scenario: &str, framework: &str) -> Vec<Figure> {
             ("remote_cast", "nats") => {
                 let (client, server) = (connect().await, connect().await);
                 let mut messages = server.subscribe("bench.raw.cast").await.expect("subscribe");
-                server.flush().await.expect("flush");
+                registered(&server).await;
                 let counted = tokio::spawn(async move {
                     let mut n = 0u64;
                     while let Some(msg) = messages.next().await {
@@ -286,6 +286,19 @@ fn global_figures(register: f64, samples: Vec<Duration>) -> Vec<Figure> {
 
 /// A raw client, buffering as much per subscription as a node does (the client's default
 /// of 65,536 drops messages in a burst of casts).
+/// Returns once the server has handled everything `client` sent before (its subscriptions
+/// among them): a request nobody serves comes back ("no responders") only after the server
+/// has read it, and it reads one connection's commands in order. A flush is not enough: it
+/// only writes them to the socket, and a message published on another connection right after
+/// may find the subscription not there yet (a warm-up request then fails with
+/// `NoResponders`, and casts published before it are lost).
+async fn registered(client: &async_nats::Client) {
+    match client.request("bench.raw.registered", Bytes::new()).await {
+        Err(e) if e.kind() == async_nats::RequestErrorKind::NoResponders => {}
+        other => panic!("nobody should serve bench.raw.registered: {other:?}"),
+    }
+}
+
 async fn connect() -> async_nats::Client {
     async_nats::ConnectOptions::new()
         .subscription_capacity(1 << 20)

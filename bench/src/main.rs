@@ -231,6 +231,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
                 let known: Vec<&str> = SCENARIOS
                     .iter()
                     .chain(SCALE_SCENARIOS.iter())
+                    .chain(cluster::SCENARIOS.iter())
                     .chain(["scale", "cluster"].iter())
                     .copied()
                     .collect();
@@ -481,6 +482,13 @@ mod tests {
             })
         );
         assert_eq!(parse(&[]).map(|o| o.runs), Ok(5));
+        // Every scenario, the scale and distribution ones included, can be picked alone.
+        for only in ["cast", "scale_call_1m", "remote_call", "global", "cluster"] {
+            assert_eq!(
+                parse(&["--only", only]).map(|o| o.only),
+                Ok(Some(only.to_owned()))
+            );
+        }
     }
 
     #[test]
