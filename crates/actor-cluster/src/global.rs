@@ -219,7 +219,10 @@ impl Node {
     /// # Errors
     ///
     /// [`GlobalError::Nats`] when JetStream is not enabled on the server, the server is
-    /// older than 2.11 (no per-key TTL), or it does not answer.
+    /// older than 2.11 (no per-key TTL), or it does not answer. A JetStream cluster that
+    /// has just started does not answer until it has elected its meta leader (usually well
+    /// under a second): a call made before then fails once JetStream's request timeout
+    /// has run out, and can be made again.
     ///
     /// # Cancel safety
     ///
