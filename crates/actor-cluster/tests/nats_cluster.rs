@@ -36,22 +36,16 @@ where
 /// Waits until the JetStream cluster `node` is on has elected its meta leader: until then
 /// the servers leave JetStream's API requests unanswered, and each request (the three a
 /// bucket's creation makes among them) waits out its whole timeout. Asks with a short
-/// timeout, for at most 60 s, and says what the last answer was if it never came.
+/// timeout, for at most 60 s.
 async fn jetstream_ready(node: &Node) {
     let js = async_nats::jetstream::context::ContextBuilder::new()
         .timeout(Duration::from_millis(500))
         .build(node.client().clone());
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let Err(last) = js.query_account().await else {
-            return;
-        };
-        assert!(
-            Instant::now() < deadline,
-            "JetStream has no meta leader within 60 s: {last}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually(Duration::from_secs(60), "JetStream's meta leader", || {
+        let js = js.clone();
+        async move { js.query_account().await.ok() }
+    })
+    .await;
 }
 
 /// Monitors a remote process and reports its `Down`.
