@@ -284,8 +284,6 @@ fn global_figures(register: f64, samples: Vec<Duration>) -> Vec<Figure> {
     ]
 }
 
-/// A raw client, buffering as much per subscription as a node does (the client's default
-/// of 65,536 drops messages in a burst of casts).
 /// Returns once the server has handled everything `client` sent before (its subscriptions
 /// among them): a request nobody serves comes back ("no responders") only after the server
 /// has read it, and it reads one connection's commands in order. A flush is not enough: it
@@ -299,6 +297,8 @@ async fn registered(client: &async_nats::Client) {
     }
 }
 
+/// A raw client, buffering as much per subscription as a node does (the client's default
+/// of 65,536 drops messages in a burst of casts).
 async fn connect() -> async_nats::Client {
     async_nats::ConnectOptions::new()
         .subscription_capacity(1 << 20)
