@@ -87,34 +87,155 @@ pub struct ActorInfo {
     pub started_at: std::time::SystemTime,
 }
 
-/// Keyed by ids this crate hands out in sequence (nobody else picks them), hashed with
-/// [`IdHash`]: every spawn and every exit touches it.
-static LIVE: LazyLock<DashMap<ActorId, Pid, IdHash>> =
-    LazyLock::new(|| DashMap::with_hasher(IdHash));
+/// Every actor that has not fully terminated, by id: every spawn and every exit touches it.
+static LIVE: LazyLock<LiveTable<Pid>> = LazyLock::new(LiveTable::default);
 
-/// The hash of the live-actor table. Ids are handed out in sequence, so actors spawned (and
-/// often stopped) together have neighbouring ids: each block of 8 neighbours hashes to 8
-/// neighbouring slots (its low three bits are the id's own), so a run of spawns or exits
-/// writes a few cache lines of the table rather than one per actor. The blocks are spread
-/// over the table and its shards by a full 64-bit mix of the block number, so no pattern of
-/// ids (every 8th, every 1024th) piles up in one place, and the id's low bits also go to
-/// the top seven bits the table filters on, so neighbours are told apart there too.
-#[derive(Clone, Copy, Default)]
-struct IdHash;
+/// Ids a [`Block`] covers.
+const BLOCK: u64 = 8;
 
-impl std::hash::BuildHasher for IdHash {
-    type Hasher = IdHasher;
+/// A table of values by id, for ids handed out in sequence (as this crate hands out
+/// [`ActorId`]s: nobody else picks them) and mostly added and removed in runs of neighbours.
+///
+/// Neighbouring ids share one entry of `blocks`, so a run of spawns or exits touches one
+/// entry (and one probe of the hash table) for every [`BLOCK`] ids, and the table has
+/// `BLOCK` times fewer entries to grow and to move when it does. A value left alone in its
+/// block, its neighbours gone, moves to `strays`, keyed by its own id, so long-lived values
+/// scattered among short-lived ones cost an entry each, not a block each.
+///
+/// Values are taken out under the tables' locks and dropped after them: dropping the last
+/// [`Pid`] of an actor drops its record, and with it whatever its mailbox still holds.
+#[derive(Debug)]
+struct LiveTable<V> {
+    blocks: DashMap<u64, Block<V>, MixHash>,
+    strays: DashMap<u64, V, MixHash>,
+}
 
-    fn build_hasher(&self) -> IdHasher {
-        IdHasher(0)
+/// The values of [`BLOCK`] neighbouring ids.
+#[derive(Debug)]
+struct Block<V> {
+    slots: [Option<V>; BLOCK as usize],
+    /// How many slots are filled. Invariant: at least 1 while the block is in the table.
+    live: u8,
+}
+
+impl<V> Default for Block<V> {
+    fn default() -> Self {
+        Self {
+            slots: std::array::from_fn(|_| None),
+            live: 0,
+        }
     }
 }
 
-/// See [`IdHash`]. An `ActorId` hashes as one `u64`; other input (none in this crate) is
-/// folded in byte by byte.
-struct IdHasher(u64);
+impl<V> Default for LiveTable<V> {
+    fn default() -> Self {
+        Self {
+            blocks: DashMap::with_hasher(MixHash),
+            strays: DashMap::with_hasher(MixHash),
+        }
+    }
+}
 
-impl std::hash::Hasher for IdHasher {
+impl<V: Clone> LiveTable<V> {
+    /// Adds `value` under `id`. Ids are never handed out twice, so `id` holds nothing yet;
+    /// if it did, the value it held is dropped, after the table's locks.
+    fn insert(&self, id: u64, value: V) {
+        let replaced = {
+            let mut block = self.blocks.entry(id / BLOCK).or_default();
+            let replaced = block.slots[slot_of(id)].replace(value);
+            if replaced.is_none() {
+                block.live += 1;
+            }
+            replaced
+        };
+        drop(replaced);
+    }
+
+    /// Removes and returns the value under `id`, if any; the caller drops it, after the
+    /// table's locks.
+    fn remove(&self, id: u64) -> Option<V> {
+        let base = id / BLOCK * BLOCK;
+        let mut taken = None;
+        let mut displaced = None;
+        // Under the block's lock: a value left alone moves to `strays` before its block leaves
+        // the table, so a lookup finds it in one or the other. The locks are always taken in
+        // this order (a block's, then a stray's), never the other way round.
+        let emptied = self.blocks.remove_if_mut(&(id / BLOCK), |_, block| {
+            taken = block.slots[slot_of(id)].take();
+            if taken.is_none() {
+                return false;
+            }
+            block.live -= 1;
+            if block.live == 1 {
+                let alone = block
+                    .slots
+                    .iter_mut()
+                    .zip(base..)
+                    .find_map(|(slot, at)| slot.take().map(|last| (at, last)));
+                if let Some((at, last)) = alone {
+                    displaced = self.strays.insert(at, last);
+                    block.live = 0;
+                }
+            }
+            block.live == 0
+        });
+        // Emptied, the block holds no value: dropping it drops none. `displaced` is always
+        // `None` (ids are never handed out twice), and dropped here if not.
+        drop((emptied, displaced));
+        taken.or_else(|| self.strays.remove(&id).map(|(_, value)| value))
+    }
+
+    /// The value under `id`, if any.
+    fn get(&self, id: u64) -> Option<V> {
+        let in_block = self
+            .blocks
+            .get(&(id / BLOCK))
+            .and_then(|block| block.slots[slot_of(id)].clone());
+        in_block.or_else(|| self.strays.get(&id).map(|v| v.clone()))
+    }
+
+    /// Every value, in no order; one moved to `strays` while this runs may come twice.
+    fn values(&self) -> Vec<V> {
+        let mut all = Vec::new();
+        for block in self.blocks.iter() {
+            all.extend(block.slots.iter().flatten().cloned());
+        }
+        all.extend(self.strays.iter().map(|e| e.value().clone()));
+        all
+    }
+
+    /// How many values the table holds.
+    fn len(&self) -> usize {
+        let in_blocks: usize = self.blocks.iter().map(|b| usize::from(b.live)).sum();
+        in_blocks + self.strays.len()
+    }
+}
+
+/// Where `id` sits in its block.
+fn slot_of(id: u64) -> usize {
+    // Less than `BLOCK`, a small constant: the cast cannot truncate.
+    (id % BLOCK) as usize
+}
+
+/// The hash of the live-actor table's keys: block numbers and ids. Keys come in sequence,
+/// so each is mixed in full ([`mix`]): no pattern of keys (every 8th, every 1024th) piles up
+/// in one part of a table or in one of its shards.
+#[derive(Clone, Copy, Default, Debug)]
+struct MixHash;
+
+impl std::hash::BuildHasher for MixHash {
+    type Hasher = MixHasher;
+
+    fn build_hasher(&self) -> MixHasher {
+        MixHasher(0)
+    }
+}
+
+/// See [`MixHash`]. A key hashes as one `u64`; other input (none in this crate) is folded in
+/// byte by byte.
+struct MixHasher(u64);
+
+impl std::hash::Hasher for MixHasher {
     fn write(&mut self, bytes: &[u8]) {
         for &b in bytes {
             self.0 = self.0.rotate_left(8) ^ u64::from(b);
@@ -126,9 +247,7 @@ impl std::hash::Hasher for IdHasher {
     }
 
     fn finish(&self) -> u64 {
-        let id = self.0;
-        let low = id & 7;
-        (mix(id >> 3) & !7) ^ low ^ (low << 57)
+        mix(self.0)
     }
 }
 
@@ -142,11 +261,12 @@ fn mix(mut x: u64) -> u64 {
 }
 
 pub(crate) fn remember(pid: &Pid) {
-    LIVE.insert(pid.id(), pid.clone());
+    LIVE.insert(pid.id().as_u64(), pid.clone());
 }
 
 pub(crate) fn forget(id: ActorId) {
-    LIVE.remove(&id);
+    // Dropped here, after the table's locks.
+    drop(LIVE.remove(id.as_u64()));
 }
 
 /// Every actor of this program that has not fully terminated, in id order:
@@ -169,8 +289,9 @@ pub(crate) fn forget(id: ActorId) {
 /// # }
 /// ```
 pub fn live_actors() -> Vec<Pid> {
-    let mut all: Vec<Pid> = LIVE.iter().map(|e| e.value().clone()).collect();
+    let mut all = LIVE.values();
     all.sort();
+    all.dedup();
     all
 }
 
@@ -193,10 +314,13 @@ pub fn live_actors() -> Vec<Pid> {
 /// # }
 /// ```
 pub fn find_actor(id: ActorId) -> Option<Pid> {
-    LIVE.get(&id).map(|e| e.value().clone())
+    LIVE.get(id.as_u64())
 }
 
 /// How many actors of this program have not fully terminated.
+///
+/// It walks the live-actor table, so it takes time in proportion to the actors alive: an
+/// observer's call, not one for a hot loop.
 ///
 /// # Examples
 ///
@@ -209,41 +333,145 @@ pub fn live_count() -> usize {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashSet;
     use std::hash::BuildHasher;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use dashmap::try_result::TryResult;
 
     use super::*;
 
-    fn hash(id: u64) -> u64 {
-        IdHash.hash_one(ActorId::from_u64(id))
+    fn sorted(table: &LiveTable<u64>) -> Vec<u64> {
+        let mut all = table.values();
+        all.sort_unstable();
+        all
     }
 
     #[test]
-    fn neighbouring_ids_hash_to_neighbouring_slots_with_distinct_tags() {
-        for block in [0u64, 1, 977, 1 << 40] {
-            let first = hash(block * 8);
-            for i in 0..8 {
-                let h = hash(block * 8 + i);
-                assert_eq!(h & !7 & ((1 << 57) - 1), first & !7 & ((1 << 57) - 1));
-                assert_eq!(h & 7, (first & 7) ^ i);
+    fn a_table_finds_what_it_holds_until_it_is_removed() {
+        let table = LiveTable::default();
+        for id in 1..=100 {
+            table.insert(id, id * 10);
+        }
+        assert_eq!(table.len(), 100);
+        assert_eq!(table.get(37), Some(370));
+        assert_eq!(table.get(0), None);
+        assert_eq!(table.get(101), None);
+        for id in (2..=100).step_by(2) {
+            assert_eq!(table.remove(id), Some(id * 10));
+        }
+        assert_eq!(table.len(), 50);
+        for id in 1..=100 {
+            let expected = (id % 2 == 1).then_some(id * 10);
+            assert_eq!(table.get(id), expected, "id {id}");
+        }
+        assert_eq!(
+            sorted(&table),
+            (1..=100).step_by(2).map(|id| id * 10).collect::<Vec<_>>()
+        );
+        // Removed already, or never there: nothing to return, nothing changes.
+        assert_eq!(table.remove(2), None);
+        assert_eq!(table.remove(1_000), None);
+        assert_eq!(table.len(), 50);
+    }
+
+    #[test]
+    fn a_value_left_alone_in_its_block_moves_out_of_it() {
+        let table = LiveTable::default();
+        let ids = 0..BLOCK * 64;
+        for id in ids.clone() {
+            table.insert(id, id);
+        }
+        assert_eq!(table.blocks.len(), 64);
+        assert!(table.strays.is_empty());
+        // Every block keeps one value: each moves to `strays`, and the blocks go.
+        for id in ids.clone().filter(|id| id % BLOCK != 3) {
+            assert_eq!(table.remove(id), Some(id));
+        }
+        assert!(table.blocks.is_empty());
+        assert_eq!(table.strays.len(), 64);
+        assert_eq!(table.len(), 64);
+        for id in ids.clone() {
+            let expected = (id % BLOCK == 3).then_some(id);
+            assert_eq!(table.get(id), expected, "id {id}");
+        }
+        // A block taken again by later ids (its first ids are strays now).
+        table.insert(BLOCK * 64 + 1, 1);
+        for id in ids.filter(|id| id % BLOCK == 3) {
+            assert_eq!(table.remove(id), Some(id));
+        }
+        assert_eq!(sorted(&table), vec![1]);
+        assert_eq!(table.remove(BLOCK * 64 + 1), Some(1));
+        assert_eq!(table.len(), 0);
+        assert!(table.blocks.is_empty() && table.strays.is_empty());
+    }
+
+    #[test]
+    fn two_values_left_in_a_block_stay_in_it() {
+        let table = LiveTable::default();
+        for id in 0..BLOCK {
+            table.insert(id, id);
+        }
+        for id in 2..BLOCK {
+            table.remove(id);
+        }
+        assert_eq!(table.blocks.len(), 1);
+        assert!(table.strays.is_empty());
+        assert_eq!((table.get(0), table.get(1)), (Some(0), Some(1)));
+        table.remove(0);
+        assert!(table.blocks.is_empty());
+        assert_eq!(table.get(1), Some(1));
+    }
+
+    /// A value that records, when dropped, whether a lock of [`PROBED`] was held.
+    #[derive(Clone)]
+    struct DropProbe(u64);
+
+    static PROBED: LazyLock<LiveTable<DropProbe>> = LazyLock::new(LiveTable::default);
+    static DROPPED_UNDER_LOCK: AtomicUsize = AtomicUsize::new(0);
+
+    impl Drop for DropProbe {
+        fn drop(&mut self) {
+            let id = self.0;
+            let block_locked =
+                matches!(PROBED.blocks.try_get_mut(&(id / BLOCK)), TryResult::Locked);
+            let stray_locked = matches!(PROBED.strays.try_get_mut(&id), TryResult::Locked);
+            if block_locked || stray_locked {
+                DROPPED_UNDER_LOCK.fetch_add(1, Ordering::Relaxed);
             }
-            let tags: HashSet<u64> = (0..8).map(|i| hash(block * 8 + i) >> 57).collect();
-            assert_eq!(tags.len(), 8);
         }
     }
 
     #[test]
-    fn no_stride_of_ids_piles_up_in_a_table() {
-        // 4,096 ids into a table of 4,096 slots, seen as 512 blocks of 8: on average 8 ids
-        // a block whatever the pattern. The ids of one block of 8 stay together; the blocks
-        // go anywhere, so no table block takes more than a few blocks' worth.
+    fn values_are_dropped_after_the_tables_locks() {
+        // Dropping an actor's last `Pid` runs user code (what its mailbox holds).
+        for id in 0..BLOCK * 4 {
+            PROBED.insert(id, DropProbe(id));
+        }
+        // From blocks, from a block that empties, and from `strays`.
+        for id in (0..BLOCK * 4).filter(|id| id % BLOCK != 5) {
+            drop(PROBED.remove(id));
+        }
+        for id in (0..BLOCK * 4).filter(|id| id % BLOCK == 5) {
+            drop(PROBED.remove(id));
+        }
+        assert_eq!(PROBED.len(), 0);
+        assert_eq!(DROPPED_UNDER_LOCK.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn no_stride_of_keys_piles_up_in_a_table() {
+        // 4,096 keys into a table of 4,096 slots, seen as 512 groups of 8: on average 8 keys
+        // a group whatever the pattern, and no group takes more than a few times that.
         for stride in [1u64, 2, 3, 8, 64, 1024, 4096, 1 << 20, 1 << 32] {
-            let mut per_block = [0u32; 512];
+            let mut per_group = [0u32; 512];
             for k in 0..4096u64 {
-                per_block[((hash(1 + k * stride) & 4095) >> 3) as usize] += 1;
+                per_group[((MixHash.hash_one(1 + k * stride) & 4095) >> 3) as usize] += 1;
             }
-            let fullest = per_block.iter().max().copied().unwrap_or(0);
-            assert!(fullest <= 48, "stride {stride}: {fullest} ids in one block");
+            let fullest = per_group.iter().max().copied().unwrap_or(0);
+            assert!(
+                fullest <= 32,
+                "stride {stride}: {fullest} keys in one group"
+            );
         }
     }
 }
