@@ -406,6 +406,49 @@ mod tests {
     }
 
     #[test]
+    fn a_value_moving_out_of_its_block_is_always_found() {
+        // Two threads remove everything but one value a block, so every kept value moves to
+        // `strays` while a third looks the kept values up, again and again: each lookup
+        // finds its value, in the block or in `strays`, never in neither.
+        const BLOCKS: u64 = 2_000;
+        let table = LiveTable::default();
+        for id in 0..BLOCK * BLOCKS {
+            table.insert(id, id);
+        }
+        let kept = |id: &u64| id % BLOCK == 5;
+        let removing = AtomicUsize::new(2);
+        let misses = std::thread::scope(|scope| {
+            for parity in 0..2 {
+                let (table, removing) = (&table, &removing);
+                scope.spawn(move || {
+                    for id in (0..BLOCK * BLOCKS).filter(|id| !kept(id) && id % 2 == parity) {
+                        assert_eq!(table.remove(id), Some(id));
+                    }
+                    removing.fetch_sub(1, Ordering::Release);
+                });
+            }
+            let reader = scope.spawn(|| {
+                let mut misses = 0;
+                let mut rounds = 0;
+                // At least one full round after both removers are done.
+                while removing.load(Ordering::Acquire) > 0 || rounds == 0 {
+                    for id in (0..BLOCK * BLOCKS).filter(kept) {
+                        if table.get(id) != Some(id) {
+                            misses += 1;
+                        }
+                    }
+                    rounds += 1;
+                }
+                misses
+            });
+            reader.join().unwrap_or(usize::MAX)
+        });
+        assert_eq!(misses, 0);
+        assert!(table.blocks.is_empty());
+        assert_eq!(table.len(), BLOCKS as usize);
+    }
+
+    #[test]
     fn two_values_left_in_a_block_stay_in_it() {
         let table = LiveTable::default();
         for id in 0..BLOCK {
