@@ -204,7 +204,8 @@ impl<V: Clone> LiveTable<V> {
         all
     }
 
-    /// How many values the table holds.
+    /// How many values the table holds; while others insert and remove, a value moving to
+    /// `strays` as this runs may count twice.
     fn len(&self) -> usize {
         let in_blocks: usize = self.blocks.iter().map(|b| usize::from(b.live)).sum();
         in_blocks + self.strays.len()
@@ -320,7 +321,8 @@ pub fn find_actor(id: ActorId) -> Option<Pid> {
 /// How many actors of this program have not fully terminated.
 ///
 /// It walks the live-actor table, so it takes time in proportion to the actors alive: an
-/// observer's call, not one for a hot loop.
+/// observer's call, not one for a hot loop. While actors start or exit on other threads, the
+/// count is a snapshot that may be off by a few of them; once they are done, it is exact.
 ///
 /// # Examples
 ///
